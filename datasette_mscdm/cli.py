@@ -1,0 +1,129 @@
+"""The `mscdm` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import formats
+from .loader import Loader, iter_files, open_database
+
+
+@click.group()
+@click.version_option(package_name="datasette-mscdm")
+def cli():
+    """Systematic-review databases for Datasette.
+
+    Load literature exports into a SQLite review database, then browse and
+    screen it with `datasette serve REVIEW.db`.
+    """
+
+
+class _LazyProgress:
+    """A progress bar on stderr that appears only when a load takes more
+    than a moment and stderr is a terminal."""
+
+    DELAY = 0.5
+
+    def __init__(self, total: int, enabled: bool):
+        self.total = total
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.done = 0
+        self.bar = None
+
+    def advance(self, n: int):
+        self.done += n
+        if not self.enabled:
+            return
+        if self.bar is None and time.monotonic() - self.started > self.DELAY:
+            self.bar = click.progressbar(length=self.total, label="Loading", file=sys.stderr)
+            self.bar.__enter__()
+            self.bar.update(self.done - n)
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@cli.command()
+@click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--source", "source_name", metavar="NAME",
+              help="Bibliographic database the files were exported from (PubMed, Scopus, ...). "
+                   "Default: inferred from each file, else the file name.")
+@click.option("--format", "format_name", type=click.Choice(sorted(formats.BY_NAME)),
+              help="Parse every file as this format instead of detecting it from the content.")
+@click.option("--json", "as_json", is_flag=True, help="Print the per-file results as JSON.")
+def load(db, paths, source_name, format_name, as_json):
+    """Load literature exports into the review database DB.
+
+    PATHS are files or directories (searched recursively); `.gz` files are
+    read compressed. The format is detected from each file's content: RIS,
+    PubMed MEDLINE/.nbib, PubMed XML, BibTeX, EndNote XML, CSL-JSON, Web of
+    Science plain text or tab-delimited, CSV/TSV, Ovid, Refer, and the two
+    seed formats (aggregator records, AI summaries).
+
+    Each file loads whole or not at all; a file whose bytes already loaded is
+    skipped. Exit status: 0 when every file loaded or was skipped, 1 when any
+    file failed, 2 on usage errors.
+
+    \b
+    Examples:
+        mscdm load review.db data/
+        mscdm load review.db pubmed-export.nbib --source PubMed
+        mscdm load review.db exports/*.ris.gz --json
+    """
+    files = list(iter_files(paths))
+    total = sum(f.stat().st_size for f in files if f.exists())
+    progress = _LazyProgress(total, enabled=not as_json and sys.stderr.isatty())
+    database = open_database(db)
+    loader = Loader(database, source_name=source_name, format_name=format_name,
+                    on_progress=progress.advance)
+    results = []
+    try:
+        for path in files:
+            results.append(loader.load_file(path))
+    finally:
+        progress.close()
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        database.conn.close()
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
+    else:
+        _print_summary(results)
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+def _print_summary(results):
+    headers = ["file", "format", "records", "new", "merged", "status"]
+    rows = [[r.path, r.format or "-", str(r.records), str(r.new), str(r.merged),
+             r.status + (f" ({len(r.warnings)} warnings)" if r.warnings else "")]
+            for r in results]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    for r in results:
+        for warning in r.warnings:
+            click.echo(f"warning: {r.path}: {warning}", err=True)
+        if r.status == "failed":
+            click.echo(f"error: {r.path}: {r.error}", err=True)
+        elif r.status == "skipped":
+            click.echo(f"skipped: {r.path}: {r.error}", err=True)
+    loaded = [r for r in results if r.status == "loaded"]
+    click.echo(
+        f"{len(loaded)} file(s) loaded, {sum(r.status == 'skipped' for r in results)} skipped, "
+        f"{sum(r.status == 'failed' for r in results)} failed; "
+        f"{sum(r.records for r in loaded)} records read, {sum(r.new for r in loaded)} new, "
+        f"{sum(r.merged for r in loaded)} merged into existing records"
+    )

@@ -1,0 +1,77 @@
+"""Input formats. Each module turns one kind of document into `Parsed` items
+(one normalised `Record` plus the raw text of that record as read and where it
+started); this package picks the module from the file's content.
+
+A format module provides:
+    NAME   - the short name used by `--format` and stored in `sources.format`
+    LABEL  - a human name
+    sniff(head: str) -> bool   - does the start of this text look like the format?
+    parse(stream: TextIO) -> Iterator[Parsed]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, TextIO
+
+from ..records import Record
+from ..textio import LoadError
+
+
+@dataclass
+class Parsed:
+    record: Record
+    raw: str
+    line: int | None = None  # line (or entry) where the record starts
+    warning: str | None = None
+
+
+from . import (  # noqa: E402  (modules import Parsed from here)
+    bibtex,
+    csl_json,
+    csv_table,
+    endnote_xml,
+    medline,
+    ovid,
+    pubmed_xml,
+    refer,
+    ris,
+    seed_aggregator,
+    seed_summary,
+    wos,
+)
+
+# Order matters: the more specific signatures are tried first (a WoS file
+# also has `ER` lines; a seed summary may hold text that looks like anything).
+FORMATS = [
+    pubmed_xml,
+    endnote_xml,
+    seed_aggregator,
+    csl_json,
+    medline,
+    wos,
+    ris,
+    ovid,
+    refer,
+    bibtex,
+    seed_summary,
+    csv_table,
+]
+
+BY_NAME = {module.NAME: module for module in FORMATS}
+
+
+def detect(head: str):
+    """The format module whose signature matches the start of the text."""
+    text = head.lstrip("\ufeff")
+    for module in FORMATS:
+        if module.sniff(text):
+            return module
+    raise LoadError(
+        "unrecognised format: not one of " + ", ".join(m.LABEL for m in FORMATS),
+        "start of file",
+    )
+
+
+def parse(module, stream: TextIO) -> Iterator[Parsed]:
+    yield from module.parse(stream)

@@ -1,0 +1,118 @@
+"""PubMed XML: the current `PubmedArticleSet` (PubmedArticle, PubmedBookArticle)
+and the older `MedlineCitationSet`. Structured abstracts keep their labels
+("BACKGROUND: ..."), one paragraph per AbstractText."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from ..records import Record, find_doi, parse_year
+from . import Parsed
+from .xmlread import flatten_unused, iter_records, text_of
+
+NAME = "pubmed-xml"
+LABEL = "PubMed XML"
+
+
+def sniff(head: str) -> bool:
+    return bool(re.search(r"<(PubmedArticleSet|MedlineCitationSet|PubmedArticle)[\s>]", head[:8192]))
+
+
+def _wanted(tag, parent):
+    # MedlineCitation is a record of its own only in the old MedlineCitationSet;
+    # in the current set it is part of a PubmedArticle.
+    return tag in ("PubmedArticle", "PubmedBookArticle") or (
+        tag == "MedlineCitation" and parent != "PubmedArticle")
+
+
+def parse(stream):
+    for elem in iter_records(stream, _wanted):
+        raw = ET.tostring(elem, encoding="unicode").strip()
+        yield Parsed(to_record(elem), raw, None)
+
+
+def _author_name(author: ET.Element, used: set[int]) -> str | None:
+    last = text_of(author.find("LastName"), used)
+    fore = text_of(author.find("ForeName"), used) or text_of(author.find("Initials"), used)
+    if author.find("ForeName") is not None:
+        used.add(id(author.find("Initials")))
+    collective = text_of(author.find("CollectiveName"), used)
+    if last:
+        return f"{last}, {fore}" if fore else last
+    return collective
+
+
+def _abstract(abstract: ET.Element | None, used: set[int]) -> str | None:
+    if abstract is None:
+        return None
+    paragraphs = []
+    for part in abstract.findall("AbstractText"):
+        text = text_of(part, used)
+        if not text:
+            continue
+        label = part.get("Label")
+        paragraphs.append(f"{label}: {text}" if label else text)
+    return "\n\n".join(paragraphs) or None
+
+
+def to_record(elem: ET.Element) -> Record:
+    used: set[int] = set()
+    record = Record(database="PubMed")
+    citation = elem if elem.tag == "MedlineCitation" else elem.find("MedlineCitation")
+    if elem.tag == "PubmedBookArticle":
+        citation = elem.find("BookDocument")
+    if citation is None:
+        citation = elem
+    record.pmid = text_of(citation.find("PMID"), used)
+    article = citation.find("Article")
+    if article is None:
+        article = citation  # book documents keep the fields at this level
+    record.title = text_of(article.find("ArticleTitle"), used) or text_of(
+        article.find("VernacularTitle"), used) or text_of(article.find("Book/BookTitle"), used)
+    record.abstract = _abstract(article.find("Abstract"), used) or _abstract(
+        citation.find("OtherAbstract"), used)
+    record.authors = [
+        name for author in article.findall("AuthorList/Author")
+        if (name := _author_name(author, used))
+    ]
+    journal = article.find("Journal")
+    if journal is not None:
+        record.journal = text_of(journal.find("Title"), used) or text_of(
+            journal.find("ISOAbbreviation"), used)
+        record.volume = text_of(journal.find("JournalIssue/Volume"), used)
+        record.issue = text_of(journal.find("JournalIssue/Issue"), used)
+        pub_date = journal.find("JournalIssue/PubDate")
+        if pub_date is not None:
+            record.publication_date = " ".join(
+                t for t in (text_of(c, used) for c in pub_date) if t) or None
+    if not record.publication_date:
+        for path in ("ArticleDate", "Book/PubDate", "DateCompleted"):
+            date = article.find(path) if article.find(path) is not None else citation.find(path)
+            if date is not None:
+                record.publication_date = "-".join(t for t in (text_of(c, used) for c in date) if t)
+                break
+    record.year = parse_year(record.publication_date)
+    record.pages = text_of(article.find("Pagination/MedlinePgn"), used)
+    for location in article.findall("ELocationID"):
+        if location.get("EIdType") == "doi" and not record.doi:
+            record.doi = find_doi(text_of(location, used))
+    for article_id in elem.findall("PubmedData/ArticleIdList/ArticleId"):
+        kind = article_id.get("IdType")
+        if kind == "doi" and not record.doi:
+            record.doi = find_doi(text_of(article_id, used))
+        elif kind == "pmc" and not record.pmcid:
+            record.pmcid = text_of(article_id, used)
+        elif kind == "pubmed" and not record.pmid:
+            record.pmid = text_of(article_id, used)
+    record.language = text_of(article.find("Language"), used)
+    record.publication_types = [
+        t for t in (text_of(p, used) for p in article.findall("PublicationTypeList/PublicationType")) if t
+    ]
+    record.keywords = [
+        t for t in (text_of(k, used) for k in citation.findall("KeywordList/Keyword")) if t
+    ] + [
+        t for t in (text_of(d, used) for d in citation.findall("MeshHeadingList/MeshHeading/DescriptorName")) if t
+    ]
+    record.extra = flatten_unused(elem, used)
+    return record

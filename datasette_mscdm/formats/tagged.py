@@ -1,0 +1,153 @@
+"""Shared reading of tagged-line formats (RIS, MEDLINE, WoS, Ovid, Refer).
+
+Hand-written rather than rispy's parser because a faithful loader needs what
+rispy does not give: the raw text of each record, every value of a repeated
+tag (rispy keeps only the first value of non-list tags), paragraph breaks in
+continued values (rispy joins them with spaces), the last record of a file
+that lacks its end tag, and MEDLINE/Ovid/Refer at all. rispy's tag
+vocabulary is still used to name the tags kept in `extra` (see ris.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+# Longest value line a tagged export legitimately has (abstracts in one line
+# run to tens of KB). Longer lines mean the file is not what it seems.
+MAX_LINE = 4 * 1024 * 1024
+
+
+@dataclass
+class TaggedRecord:
+    line: int
+    raw_lines: list[str] = field(default_factory=list)
+    fields: list[list[str]] = field(default_factory=list)  # [tag, value] pairs
+
+    @property
+    def raw(self) -> str:
+        return "\n".join(self.raw_lines)
+
+    def add(self, tag: str, value: str):
+        self.fields.append([tag, value])
+
+    def extend(self, text: str, joiner: str):
+        if self.fields:
+            last = self.fields[-1]
+            last[1] = f"{last[1]}{joiner}{text}" if last[1] else text
+
+
+class FieldBag:
+    """The tag/value pairs of one record. Mapping code takes what it uses;
+    whatever no column took is returned by `extra()`, so nothing is dropped."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]):
+        self._values: dict[str, list[str]] = {}
+        for tag, value in pairs:
+            self._values.setdefault(tag, []).append(value)
+        self._used: set[tuple[str, int]] = set()
+
+    def __contains__(self, tag):
+        return tag in self._values
+
+    def peek(self, tag: str) -> str | None:
+        values = self._values.get(tag)
+        return values[0] if values else None
+
+    def values(self, tag: str) -> list[str]:
+        """Every value of a tag, without taking them (they stay in extra)."""
+        return list(self._values.get(tag, ()))
+
+    def first(self, *tags: str) -> str | None:
+        """The first non-blank value of the first tag that has one."""
+        for tag in tags:
+            for index, value in enumerate(self._values.get(tag, ())):
+                if value and value.strip():
+                    self._used.add((tag, index))
+                    return value.strip()
+        return None
+
+    def all(self, *tags: str) -> list[str]:
+        """Every non-blank value of every tag given, in tag order."""
+        found = []
+        for tag in tags:
+            for index, value in enumerate(self._values.get(tag, ())):
+                self._used.add((tag, index))
+                if value and value.strip():
+                    found.append(value.strip())
+        return found
+
+    def extra(self, names: dict[str, str] | None = None) -> dict:
+        """Unused values by tag (a string, or a list when the tag repeats)."""
+        rest = {}
+        for tag, values in self._values.items():
+            left = [v for i, v in enumerate(values) if (tag, i) not in self._used and v.strip()]
+            if not left:
+                continue
+            key = tag
+            if names and tag in names:
+                key = f"{tag} ({names[tag]})"
+            rest[key] = left[0] if len(left) == 1 else left
+        return rest
+
+
+def read_tagged(
+    lines: Iterable[str],
+    parse_line: Callable[[str], tuple[str, str] | None],
+    *,
+    starts: Callable[[str], bool] | None,
+    ends: Callable[[str], bool] = lambda tag: False,
+    blank_ends: bool = False,
+    joiner: str | Callable[[str], str] = " ",
+    continuation: Callable[[str], str | None] = lambda line: line.strip(),
+) -> Iterator[TaggedRecord]:
+    """Group tagged lines into records.
+
+    parse_line: (tag, value) for a tag line, None for any other line.
+    starts/ends: is this tag the start/end of a record? starts=None: any tag
+        line opens a record when none is open (Refer has no start tag).
+    blank_ends: a blank line ends the record (MEDLINE, Refer).
+    joiner: how a continuation line joins the previous value (per tag).
+    continuation: the text a non-tag line contributes (None: not a continuation).
+    Lines outside records (file headers, Ovid's `1.` numbers) are skipped.
+    A final record without its end tag is still returned.
+    """
+    record: TaggedRecord | None = None
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if len(line) > MAX_LINE:
+            from ..textio import LoadError
+
+            raise LoadError(f"line longer than {MAX_LINE} characters", f"line {number}")
+        if not line.strip():
+            if record is not None and blank_ends:
+                yield record
+                record = None
+            elif record is not None:
+                record.raw_lines.append(line)
+            continue
+        parsed = parse_line(line)
+        if parsed is not None:
+            tag, value = parsed
+            if starts is not None and starts(tag):
+                if record is not None and record.fields:
+                    yield record
+                record = TaggedRecord(number)
+            elif record is None:
+                if starts is not None:
+                    continue  # header line (FN, VR) or stray tag outside a record
+                record = TaggedRecord(number)
+            record.raw_lines.append(line)
+            if ends(tag):
+                yield record
+                record = None
+                continue
+            record.add(tag, value)
+        elif record is not None:
+            record.raw_lines.append(line)
+            text = continuation(line)
+            if text:
+                tag = record.fields[-1][0] if record.fields else ""
+                record.extend(text, joiner(tag) if callable(joiner) else joiner)
+    if record is not None and record.fields:
+        yield record

@@ -1,0 +1,95 @@
+"""Web of Science tagged plain text (`FN`/`VR` header, `PT ... ER` records,
+three-space continuation lines). The tab-delimited export uses the same
+two-letter tags as column names, so its rows go through `to_record` too
+(see csv_table.py)."""
+
+from __future__ import annotations
+
+import re
+
+from ..records import Record, join_pages, parse_int, parse_year, split_list
+from . import Parsed
+from .tagged import FieldBag, read_tagged
+
+NAME = "wos"
+LABEL = "Web of Science plain text"
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9])(?: (.*)|\s*)$")
+_SIGNATURE = re.compile(r"^(FN (Clarivate|Thomson)|PT [A-Z]\s*$)", re.MULTILINE)
+
+# Tags whose continuation lines are further values (one author per line).
+MULTI = {"AU", "AF", "BA", "BF", "BE", "CA", "GP", "ED", "CR", "C1", "C3", "EM"}
+
+# Readable names for the tags kept in `extra`.
+TAG_NAMES = {
+    "PT": "publication type", "AU": "authors", "AF": "author full names", "SO": "source",
+    "J9": "29-char source abbreviation", "JI": "ISO source abbreviation", "DE": "author keywords",
+    "ID": "keywords plus", "C1": "addresses", "C3": "affiliations", "RP": "reprint address",
+    "EM": "email", "RI": "ResearcherID", "OI": "ORCID", "FU": "funding", "FX": "funding text",
+    "CR": "cited references", "NR": "cited reference count", "TC": "times cited (WoS core)",
+    "Z9": "times cited (all databases)", "U1": "usage count (180 days)",
+    "U2": "usage count (since 2013)", "PU": "publisher", "PI": "publisher city",
+    "PA": "publisher address", "SN": "ISSN", "EI": "eISSN", "PD": "publication date",
+    "WC": "WoS categories", "SC": "research areas", "GA": "document delivery number",
+    "UT": "accession number", "OA": "open access", "DA": "date of export", "HC": "highly cited",
+    "HP": "hot paper", "AR": "article number", "DT": "document type", "BP": "beginning page",
+    "EP": "ending page", "PG": "page count", "EA": "early access date", "PM": "PubMed ID",
+    "SI": "special issue", "SU": "supplement", "PN": "part number",
+}
+
+
+def sniff(head: str) -> bool:
+    if head.startswith("FN ") or _SIGNATURE.search(head):
+        return bool(re.search(r"^(PT|TI|AU) ", head, re.MULTILINE))
+    return False
+
+
+def parse_line(line: str):
+    if line.startswith(" "):
+        return None
+    match = _TAG.match(line)
+    if match:
+        return match.group(1), (match.group(2) or "").strip()
+    return None
+
+
+def parse(stream):
+    for tagged in read_tagged(
+        stream,
+        parse_line,
+        starts=lambda tag: tag == "PT",
+        ends=lambda tag: tag in ("ER", "EF"),
+        joiner=lambda tag: "\n" if tag in MULTI else " ",
+    ):
+        pairs = []
+        for tag, value in tagged.fields:
+            if tag in MULTI:
+                pairs.extend((tag, v) for v in value.split("\n"))
+            else:
+                pairs.append((tag, value))
+        yield Parsed(to_record(FieldBag(pairs)), tagged.raw, tagged.line)
+
+
+def to_record(bag: FieldBag) -> Record:
+    record = Record(database="Web of Science")
+    record.title = bag.first("TI")
+    authors = bag.all("AF") or bag.all("AU")
+    if len(authors) == 1 and ";" in authors[0]:  # tab-delimited: "A; B; C"
+        authors = split_list(authors[0])
+    record.authors = authors
+    record.abstract = bag.first("AB")
+    record.journal = bag.first("SO", "SE", "BS")
+    record.volume = bag.first("VL")
+    record.issue = bag.first("IS")
+    record.pages = join_pages(bag.first("BP"), bag.first("EP")) or bag.first("AR")
+    record.publication_date = " ".join(v for v in (bag.peek("PD"), bag.peek("PY")) if v) or None
+    record.year = parse_year(bag.first("PY")) or parse_year(bag.peek("EA"))
+    record.doi = bag.first("DI", "D2")
+    record.pmid = bag.first("PM")
+    record.keywords = [k for v in bag.all("DE", "ID") for k in split_list(v)]
+    record.publication_types = split_list(bag.first("DT"))
+    record.language = bag.first("LA")
+    record.citation_count = parse_int(bag.peek("Z9") or bag.peek("TC"))
+    record.is_open_access = True if bag.peek("OA") else None
+    record.extra = bag.extra(TAG_NAMES)
+    return record

@@ -1,0 +1,359 @@
+"""Loading files into the review database.
+
+Each file loads in one transaction: it either lands whole (its `sources` row,
+its records, its occurrences and their full-text index entries) or not at
+all, so a broken file or a killed process never leaves half a file behind,
+and rerunning the same command finishes the job. A file whose exact bytes
+already loaded is skipped (idempotent reloads).
+
+Exact duplicates merge on load: same DOI, else same PMID, else same
+normalised title + year + first-author surname (unless the two records carry
+different DOIs or PMIDs, which says they are different works). The existing
+record keeps its values; blank fields are filled from the newcomer; list
+fields gain its new items; every occurrence is kept.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from sqlite_utils import Database
+
+from . import formats
+from .records import LIST_FIELDS, Record, exact_duplicate_key
+from .schema import FTS_COLUMNS, RECORD_COLUMNS, ensure_schema
+from .textio import FileFacts, LoadError, inspect_file, open_text, read_head
+
+# Columns merged as sets rather than filled only when blank.
+UNION_FIELDS = ("keywords", "publication_types", "claims")
+# Index new rows in the full-text table after this many inserts.
+FTS_BATCH = 2000
+PROGRESS_EVERY = 500
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # loaded | skipped | failed
+    format: str | None = None
+    database: str | None = None
+    records: int = 0
+    new: int = 0
+    merged: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    source_id: int | None = None
+    seconds: float = 0.0
+
+    def as_dict(self):
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files named, and files under directories named (recursively, sorted,
+    hidden files and folders skipped)."""
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def open_database(path: str | Path) -> Database:
+    """The review database, created or migrated to the current schema."""
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+    db = Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    ensure_schema(db)
+    return db
+
+
+class Loader:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        source_name: str | None = None,
+        format_name: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ):
+        self.db = db
+        self.conn = db.conn
+        self.source_name = source_name
+        self.format_module = formats.BY_NAME[format_name] if format_name else None
+        self.on_progress = on_progress or (lambda n: None)
+
+    # ------------------------------------------------------------ files
+
+    def load_paths(self, paths: Iterable[str | Path]) -> list[FileResult]:
+        return [self.load_file(path) for path in iter_files(paths)]
+
+    def load_file(self, path: Path) -> FileResult:
+        started = time.monotonic()
+        result = FileResult(path=str(path), status="failed")
+        facts = None
+        try:
+            facts = inspect_file(path)
+            existing = self.conn.execute(
+                "SELECT id, path FROM sources WHERE sha256 = ? AND status = 'loaded'",
+                [facts.sha256],
+            ).fetchone()
+            if existing:
+                result.status = "skipped"
+                result.source_id = existing[0]
+                result.error = f"already loaded as source {existing[0]} ({existing[1]})"
+                self.on_progress(facts.bytes)
+                return result
+            module = self.format_module or formats.detect(read_head(facts))
+            result.format = module.NAME
+            self._load_in_transaction(facts, module, result)
+            result.status = "loaded"
+        except LoadError as error:
+            result.error = str(error)
+        except (OSError, UnicodeError) as error:
+            result.error = f"cannot read: {error}"
+        finally:
+            result.seconds = time.monotonic() - started
+        if result.status == "failed":
+            self._record_failure(path, facts, result)
+        return result
+
+    def _record_failure(self, path: Path, facts: FileFacts | None, result: FileResult):
+        with self.db.atomic():
+            cursor = self.conn.execute(
+                "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status, error)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'failed', ?)",
+                [str(Path(path).resolve()), result.format, self.source_name,
+                 facts.sha256 if facts else "", facts.bytes if facts else 0, now(), result.error],
+            )
+            result.source_id = cursor.lastrowid
+
+    def _load_in_transaction(self, facts: FileFacts, module, result: FileResult):
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._load(facts, module, result)
+        except BaseException as error:
+            self.conn.execute("ROLLBACK")
+            result.new = result.merged = 0
+            if isinstance(error, LoadError):
+                raise
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            where = f"record {result.records + 1}"
+            raise LoadError(f"{type(error).__name__}: {error}", where) from error
+        else:
+            self.conn.execute("COMMIT")
+
+    def _load(self, facts: FileFacts, module, result: FileResult):
+        conn = self.conn
+        source_id = conn.execute(
+            "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'loaded')",
+            [str(facts.path.resolve()), module.NAME, self.source_name, facts.sha256, facts.bytes,
+             now()],
+        ).lastrowid
+        result.source_id = source_id
+        fallback_database = self.source_name or facts.path.name.split(".")[0]
+        databases: Counter[str] = Counter()
+        self._fts_indexed_upto = conn.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+        stream, counter = open_text(facts)
+        reported = 0
+        with stream:
+            position = 0
+            records = formats.parse(module, stream)
+            while True:
+                try:
+                    parsed = next(records)
+                except StopIteration:
+                    break
+                except LoadError as error:
+                    if not error.where:
+                        error.where = f"after record {position}"
+                    raise
+                position += 1
+                record = parsed.record.finish()
+                database = self.source_name or record.database or fallback_database
+                databases[database] += 1
+                record_id, matched_on = self._store(record, database)
+                conn.execute(
+                    "INSERT INTO occurrences (source_id, position, line, record_id, database,"
+                    " matched_on, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [source_id, position, parsed.line, record_id, database, matched_on, parsed.raw],
+                )
+                if matched_on == "new":
+                    result.new += 1
+                else:
+                    result.merged += 1
+                if parsed.warning:
+                    result.warnings.append(f"record {position}: {parsed.warning}")
+                if position % PROGRESS_EVERY == 0 and not facts.gzipped:
+                    self.on_progress(counter.count - reported)
+                    reported = counter.count
+        if position == 0:
+            raise LoadError(f"no records found in this {module.LABEL} file", "whole file")
+        self._index_new_rows()
+        result.records = position
+        result.database = self.source_name or databases.most_common(1)[0][0]
+        conn.execute(
+            "UPDATE sources SET records = ?, new_records = ?, merged = ?, database = ?, warnings = ?"
+            " WHERE id = ?",
+            [position, result.new, result.merged, result.database,
+             json.dumps(result.warnings) if result.warnings else None, source_id],
+        )
+        self.on_progress(facts.bytes - reported if not facts.gzipped else facts.bytes)
+
+    # ------------------------------------------------------------ records
+
+    def _index_new_rows(self):
+        """Add the rows inserted since the last call to the full-text index."""
+        columns = ", ".join(FTS_COLUMNS)
+        cursor = self.conn.execute(
+            f"INSERT INTO records_fts (rowid, {columns}) SELECT id, {columns} FROM records"
+            " WHERE id > ?",
+            [self._fts_indexed_upto],
+        )
+        del cursor
+        self._fts_indexed_upto = self.conn.execute(
+            "SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+
+    def _find_existing(self, record: Record, key: str | None):
+        conn = self.conn
+        if record.doi:
+            row = conn.execute("SELECT id FROM records WHERE doi = ? LIMIT 1", [record.doi]).fetchone()
+            if row:
+                return row[0], "doi"
+        if record.pmid:
+            row = conn.execute(
+                "SELECT id FROM records WHERE pmid = ? AND (doi IS NULL OR ? IS NULL OR doi = ?)"
+                " LIMIT 1", [record.pmid, record.doi, record.doi]).fetchone()
+            if row:
+                return row[0], "pmid"
+        if key:
+            row = conn.execute(
+                "SELECT id FROM records WHERE dedup_key = ?"
+                " AND (doi IS NULL OR ? IS NULL OR doi = ?)"
+                " AND (pmid IS NULL OR ? IS NULL OR pmid = ?) LIMIT 1",
+                [key, record.doi, record.doi, record.pmid, record.pmid]).fetchone()
+            if row:
+                return row[0], "title_year_author"
+        return None, "new"
+
+    def _store(self, record: Record, database: str) -> tuple[int, str]:
+        key = exact_duplicate_key(record)
+        existing_id, matched_on = self._find_existing(record, key)
+        if existing_id is None:
+            return self._insert(record, database, key), "new"
+        self._merge(existing_id, record, database)
+        return existing_id, matched_on
+
+    def _insert(self, record: Record, database: str, key: str | None) -> int:
+        values = record_values(record)
+        stamp = now()
+        columns = list(RECORD_COLUMNS) + ["databases", "missing_fields", "dedup_key", "extra",
+                                           "created_at", "updated_at"]
+        row = [values[c] for c in RECORD_COLUMNS] + [
+            json.dumps([database], ensure_ascii=False),
+            json.dumps(record.missing_fields()),
+            key,
+            json.dumps(record.extra, ensure_ascii=False, default=str),
+            stamp,
+            stamp,
+        ]
+        cursor = self.conn.execute(
+            f"INSERT INTO records ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            row,
+        )
+        record_id = cursor.lastrowid
+        if record_id - self._fts_indexed_upto >= FTS_BATCH:
+            self._index_new_rows()
+        return record_id
+
+    def _merge(self, record_id: int, record: Record, database: str):
+        if record_id > self._fts_indexed_upto:
+            # The update trigger removes the old text from the index, so the
+            # row has to be in the index before it changes.
+            self._index_new_rows()
+        cursor = self.conn.execute("SELECT * FROM records WHERE id = ?", [record_id])
+        names = [d[0] for d in cursor.description]
+        current = dict(zip(names, cursor.fetchone()))
+        incoming = record_values(record)
+        changes: dict[str, object] = {}
+        for column in RECORD_COLUMNS:
+            old, new = current[column], incoming[column]
+            if column in UNION_FIELDS:
+                merged = union_json(old, new)
+                if merged != old:
+                    changes[column] = merged
+            elif column in LIST_FIELDS:
+                if old in (None, "", "[]") and new not in (None, "", "[]"):
+                    changes[column] = new
+            elif old in (None, "") and new not in (None, ""):
+                changes[column] = new
+        merged_databases = union_json(current["databases"], json.dumps([database], ensure_ascii=False))
+        if merged_databases != current["databases"]:
+            changes["databases"] = merged_databases
+        extra = json.loads(current["extra"] or "{}")
+        added = {k: v for k, v in record.extra.items() if k not in extra}
+        if added:
+            extra.update(added)
+            changes["extra"] = json.dumps(extra, ensure_ascii=False, default=str)
+        if changes:
+            combined = {**current, **changes}
+            filled = Record(**{name: decode_value(name, combined[name]) for name in RECORD_COLUMNS})
+            changes["missing_fields"] = json.dumps(filled.missing_fields())
+            if not current["dedup_key"]:
+                changes["dedup_key"] = exact_duplicate_key(filled)
+        changes["occurrence_count"] = current["occurrence_count"] + 1
+        changes["updated_at"] = now()
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        self.conn.execute(f"UPDATE records SET {assignments} WHERE id = ?",
+                          [*changes.values(), record_id])
+
+
+def record_values(record: Record) -> dict[str, object]:
+    """Column values for a record: lists as JSON, booleans as 0/1."""
+    values = {}
+    for column in RECORD_COLUMNS:
+        value = getattr(record, column)
+        if column in LIST_FIELDS:
+            value = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            value = int(value)
+        values[column] = value
+    return values
+
+
+def decode_value(column: str, value):
+    if column in LIST_FIELDS:
+        return json.loads(value) if value else []
+    return value
+
+
+def union_json(old: str | None, new: str | None) -> str | None:
+    """Two JSON arrays as one, order kept, case-insensitive duplicates dropped."""
+    old_items = json.loads(old) if old else []
+    new_items = json.loads(new) if new else []
+    seen = {str(item).casefold() for item in old_items}
+    added = [item for item in new_items if str(item).casefold() not in seen]
+    if not added:
+        return old
+    return json.dumps(old_items + added, ensure_ascii=False)

@@ -1,0 +1,171 @@
+"""The review database schema, created and evolved through sqlite-utils
+migrations so later versions change it without losing anyone's data.
+
+Tables:
+  sources      one row per file loaded (or that failed to load)
+  records      one row per work, after exact-duplicate merging
+  occurrences  one row per record as it stood in a file: which file, where,
+               the raw text, and how it matched an existing record
+  records_fts  FTS5 (porter) index over title, abstract and keywords
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("datasette_mscdm")
+
+# Columns of `records` that hold text the loader fills from sources, in order.
+RECORD_COLUMNS = (
+    "title", "abstract", "authors", "first_author", "year", "publication_date", "journal",
+    "volume", "issue", "pages", "doi", "pmid", "pmcid", "url", "pdf_url", "keywords",
+    "publication_types", "language", "citation_count", "claims", "study_design", "population",
+    "intervention", "journal_impact_factor", "jcr_quartile", "jcr_category", "cas_region",
+    "cas_category", "is_open_access",
+)
+
+FTS_COLUMNS = ("title", "abstract", "keywords")
+
+
+# Each statement runs on its own: executescript() would COMMIT the migration's
+# transaction half way.
+INITIAL_SCHEMA = [
+    """
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,          -- as given on the command line, resolved
+    format TEXT,                 -- detected (or --format) format name
+    database TEXT,               -- bibliographic database: --source, else inferred
+    sha256 TEXT NOT NULL,        -- of the bytes on disk; same bytes load once
+    bytes INTEGER NOT NULL,
+    records INTEGER NOT NULL DEFAULT 0,      -- records read from the file
+    new_records INTEGER NOT NULL DEFAULT 0,  -- of which were new works
+    merged INTEGER NOT NULL DEFAULT 0,       -- of which merged into existing works
+    loaded_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('loaded', 'failed')),
+    error TEXT,                  -- why it failed, with the place it broke
+    warnings TEXT                -- JSON array of problems that did not stop it
+)
+    """,
+    """
+-- Idempotency: one successful load per distinct content.
+CREATE UNIQUE INDEX sources_loaded_sha256 ON sources(sha256) WHERE status = 'loaded'
+    """,
+    """
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY,
+    title TEXT,
+    abstract TEXT,               -- plain text; paragraphs separated by blank lines
+    authors TEXT NOT NULL DEFAULT '[]',            -- JSON array
+    first_author TEXT,
+    year INTEGER,
+    publication_date TEXT,
+    journal TEXT,
+    volume TEXT,
+    issue TEXT,
+    pages TEXT,
+    doi TEXT,                    -- lower case, no URL prefix
+    pmid TEXT,
+    pmcid TEXT,
+    url TEXT,
+    pdf_url TEXT,
+    keywords TEXT NOT NULL DEFAULT '[]',           -- JSON array
+    publication_types TEXT NOT NULL DEFAULT '[]',  -- JSON array
+    language TEXT,
+    citation_count INTEGER,
+    claims TEXT NOT NULL DEFAULT '[]',             -- JSON array (AI summaries)
+    study_design TEXT,
+    population TEXT,
+    intervention TEXT,
+    journal_impact_factor REAL,  -- aggregator journal metrics
+    jcr_quartile TEXT,
+    jcr_category TEXT,
+    cas_region INTEGER,
+    cas_category TEXT,
+    is_open_access INTEGER,
+    databases TEXT NOT NULL DEFAULT '[]',          -- JSON array: where it was found
+    missing_fields TEXT NOT NULL DEFAULT '[]',     -- JSON array of essential fields absent
+    occurrence_count INTEGER NOT NULL DEFAULT 1,
+    duplicate_group INTEGER,     -- for fuzzy duplicate groups (later)
+    dedup_key TEXT,              -- normalised title|year|first-author surname
+    extra TEXT NOT NULL DEFAULT '{}',              -- JSON: everything else a source had
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)
+    """,
+    """
+CREATE INDEX records_doi ON records(doi) WHERE doi IS NOT NULL
+    """,
+    """
+CREATE INDEX records_pmid ON records(pmid) WHERE pmid IS NOT NULL
+    """,
+    """
+CREATE INDEX records_dedup_key ON records(dedup_key) WHERE dedup_key IS NOT NULL
+    """,
+    """
+CREATE INDEX records_year ON records(year)
+    """,
+    """
+CREATE INDEX records_journal ON records(journal)
+    """,
+    """
+CREATE TABLE occurrences (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    position INTEGER NOT NULL,   -- 1-based order of the record in the file
+    line INTEGER,                -- line where the record starts, when known
+    record_id INTEGER NOT NULL REFERENCES records(id),
+    database TEXT,               -- bibliographic database of this occurrence
+    matched_on TEXT NOT NULL,    -- new | doi | pmid | title_year_author
+    raw TEXT NOT NULL            -- the record's text (or JSON) as read
+)
+    """,
+    """
+CREATE INDEX occurrences_record ON occurrences(record_id)
+    """,
+    """
+CREATE UNIQUE INDEX occurrences_source_position ON occurrences(source_id, position)
+    """,
+    """
+-- External-content FTS5 index. The loader indexes the rows it inserts
+-- in batches (cheaper than a trigger per row); these triggers keep it
+-- in sync when indexed columns are later changed or rows deleted.
+CREATE VIRTUAL TABLE records_fts USING fts5(
+    title, abstract, keywords, content='records', content_rowid='id', tokenize='porter'
+)
+    """,
+    """
+CREATE TRIGGER records_fts_update AFTER UPDATE OF title, abstract, keywords ON records
+BEGIN
+    INSERT INTO records_fts(records_fts, rowid, title, abstract, keywords)
+        VALUES ('delete', old.id, old.title, old.abstract, old.keywords);
+    INSERT INTO records_fts(rowid, title, abstract, keywords)
+        VALUES (new.id, new.title, new.abstract, new.keywords);
+END
+    """,
+    """
+CREATE TRIGGER records_fts_delete AFTER DELETE ON records
+BEGIN
+    INSERT INTO records_fts(records_fts, rowid, title, abstract, keywords)
+        VALUES ('delete', old.id, old.title, old.abstract, old.keywords);
+END
+    """,
+]
+
+
+@migrations()
+def m001_initial(db: Database):
+    for statement in INITIAL_SCHEMA:
+        db.execute(statement)
+
+
+def is_review_database(db: Database) -> bool:
+    return "_sqlite_migrations" in db.table_names() and bool(
+        [m for m in migrations.applied(db)])
+
+
+def ensure_schema(db: Database) -> None:
+    """Create or upgrade the schema; safe to call on every start."""
+    if migrations.pending(db):
+        migrations.apply(db)
