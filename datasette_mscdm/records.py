@@ -135,6 +135,11 @@ class _TextExtractor(HTMLParser):
         self._label_depth = 0
         self._drop_depth = 0
         self._label: list[str] = []
+        self._after_label = False  # "Label: " then <p>: the paragraph follows the label
+
+    def _break(self):
+        if not self._after_label:
+            self.parts.append("\n\n")
 
     @staticmethod
     def _local(tag: str) -> str:
@@ -145,26 +150,27 @@ class _TextExtractor(HTMLParser):
         if name in self.DROP:
             self._drop_depth += 1
         elif name in self.BLOCK:
-            self.parts.append("\n\n")
+            self._break()
         elif name in self.LABEL:
             self._label_depth += 1
             self._label = []
 
     def handle_startendtag(self, tag, attrs):
         if self._local(tag) in self.BLOCK:
-            self.parts.append("\n\n")
+            self._break()
 
     def handle_endtag(self, tag):
         name = self._local(tag)
         if name in self.DROP:
             self._drop_depth = max(0, self._drop_depth - 1)
         elif name in self.BLOCK:
-            self.parts.append("\n\n")
+            self._break()
         elif name in self.LABEL and self._label_depth:
             self._label_depth -= 1
             label = _WS.sub(" ", "".join(self._label)).strip().rstrip(":")
             if label:
                 self.parts.append(f"\n\n{label}: ")
+                self._after_label = True
 
     def handle_data(self, data):
         if self._drop_depth:
@@ -172,6 +178,8 @@ class _TextExtractor(HTMLParser):
         if self._label_depth:
             self._label.append(data)
         else:
+            if data.strip():
+                self._after_label = False
             self.parts.append(data)
 
 
@@ -202,7 +210,8 @@ def html_to_text(value: str | None) -> str | None:
 
 # ---------------------------------------------------------------- identifiers
 
-_DOI = re.compile(r"10\.\d{3,9}/\S+", re.IGNORECASE)
+# Inside URLs a DOI ends at the query separators (`&atitle=` in OpenURL links).
+_DOI = re.compile(r"10\.\d{3,9}/[^\s\"&?#<>]+", re.IGNORECASE)
 
 
 def normalise_doi(value: str | None) -> str | None:
@@ -296,7 +305,12 @@ def split_authors(value: str | None) -> list[str]:
         return split_list(value, ";")
     if re.search(r"\s+and\s+", value):
         return [a.strip() for a in re.split(r"\s+and\s+", value) if a.strip()]
-    pieces = [p.strip() for p in value.split(",") if p.strip()]
+    pieces = []
+    for piece in (p.strip() for p in value.split(",")):
+        if pieces and _SUFFIX.match(piece):
+            pieces[-1] = f"{pieces[-1]}, {piece}"  # "Thompson F.R., III"
+        elif piece:
+            pieces.append(piece)
     if len(pieces) < 2:
         return pieces
     if len(pieces) % 2 == 0 and all(_INITIALS.match(p.replace(" ", "")) for p in pieces[1::2]):
@@ -309,6 +323,7 @@ def split_authors(value: str | None) -> list[str]:
 # ---------------------------------------------------------------- dedup keys
 
 _INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,4}$")
+_SUFFIX = re.compile(r"^(?:Jr|Sr|II|III|IV|2nd|3rd)\.?$", re.IGNORECASE)
 
 
 def fold(text: str) -> str:
@@ -324,7 +339,11 @@ def surname(name: str | None) -> str | None:
         return None
     name = name.strip()
     if "," in name:
-        return fold(name.split(",", 1)[0]) or None
+        name = name.split(",", 1)[0]  # "Last, First" / "Thompson F.R., III"
+        tokens = name.split()
+        if len(tokens) > 1 and _INITIALS.match(tokens[-1]):
+            name = " ".join(t for t in tokens if not _INITIALS.match(t))
+        return fold(name) or None
     tokens = name.split()
     if not tokens:
         return None
