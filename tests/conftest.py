@@ -37,3 +37,21 @@ def rows():
 def manifest_rows():
     with open(CORPUS / "MANIFEST.csv", newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+def fts_matches_records(db) -> bool:
+    """Every record is in the full-text index exactly once (FTS5 keeps one
+    docsize row per indexed row; a count of the FTS table itself would only
+    read the external content table)."""
+    conn = sqlite3.connect(db)
+    try:
+        indexed = {r[0] for r in conn.execute("select id from records_fts_docsize")}
+        records = {r[0] for r in conn.execute("select id from records")}
+        return indexed == records
+    finally:
+        conn.close()
+
+
+sys_path_scripts = str(REPO / "scripts")
+if sys_path_scripts not in __import__("sys").path:
+    __import__("sys").path.insert(0, sys_path_scripts)

@@ -1,0 +1,129 @@
+"""Deterministic synthetic literature exports for benchmarks and load tests.
+
+Records look like the real thing in size and shape (titles of ~12 words,
+abstracts of ~1.5 KB in sentences, 3-8 authors, journals, years, DOIs,
+PMIDs) and are written in seed format A (one file per record, as the
+aggregator collections are), RIS and MEDLINE. A share of the records reuse
+the DOI of an earlier record, so exact-duplicate merging is exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+WORDS = (
+    "mesenchymal stem cell exosomes extracellular vesicles diabetes mellitus insulin resistance "
+    "beta cell islet inflammation macrophage polarization angiogenesis wound healing "
+    "nephropathy retinopathy neuropathy cardiomyopathy adipose bone marrow umbilical cord "
+    "placenta microRNA cargo signaling pathway apoptosis proliferation oxidative stress "
+    "glucose metabolism streptozotocin mice rats clinical trial randomized patients therapy "
+    "regeneration fibrosis endothelial secretome conditioned medium paracrine immunomodulation"
+).split()
+SURNAMES = ("Zhang Wang Li Liu Chen Yang Kim Lee Park Smith Johnson Garcia Müller Rossi "
+            "Nakamura Sato Kowalski Novak Silva Santos Haddad Cohen Ivanova Hansen").split()
+GIVEN = ("Wei Min Jun Hana Ji-woo Maria John Anna Luca Yuki Piotr Ana Omar Sara Lars "
+         "Elena Daniel Mei Chen Tomas").split()
+JOURNALS = ("Stem Cell Research & Therapy", "Diabetes", "Journal of Extracellular Vesicles",
+            "Biomimetics", "Frontiers in Endocrinology", "Cell Death & Disease",
+            "Journal of Diabetes Research", "Theranostics", "Biomaterials", "Scientific Reports")
+
+DUPLICATE_SHARE = 0.1
+
+
+def make_records(n: int, seed: int = 1) -> list[dict]:
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        if records and rng.random() < DUPLICATE_SHARE:
+            records.append(dict(records[rng.randrange(len(records))]))
+            continue
+        title = " ".join(rng.choice(WORDS) for _ in range(12)).capitalize() + f" ({i})"
+        sentences = []
+        while sum(len(s) for s in sentences) < 1500:
+            sentence = " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 24)))
+            sentences.append(sentence.capitalize() + ".")
+        authors = [(rng.choice(SURNAMES), rng.choice(GIVEN)) for _ in range(rng.randint(3, 8))]
+        records.append({
+            "title": title,
+            "abstract": " ".join(sentences),
+            "authors": authors,
+            "journal": rng.choice(JOURNALS),
+            "year": rng.randint(2005, 2025),
+            "volume": str(rng.randint(1, 60)),
+            "issue": str(rng.randint(1, 12)),
+            "pages": f"{(p := rng.randint(1, 900))}-{p + rng.randint(5, 20)}",
+            "doi": f"10.{rng.randint(1000, 9999)}/synthetic.{seed}.{i}",
+            "pmid": str(30000000 + seed * 2000000 + i),
+            "keywords": [rng.choice(WORDS) for _ in range(5)],
+        })
+    return records
+
+
+def write_seed_a(folder: Path, records: list[dict]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, r in enumerate(records):
+        names = ", ".join(f"{given} {surname}" for surname, given in r["authors"])
+        data = {
+            "title": r["title"], "authors": names, "doi": r["doi"], "DOIUrl": None, "url": None,
+            "abstract": f"<p><p>{r['abstract']}</p>", "PeriodicalId": 1000 + i % 50,
+            "journal": {"name": r["journal"], "volume": f"{r['volume']} {r['issue']}", "pages": ""},
+            "PeriodicalIF": 4.5, "publicationDate": f"{r['year']}-03-01",
+            "publicationTypes": "Journal Article", "isOpenAccess": False, "openAccessPdf": "",
+            "citationCount": str(i % 40), "platform": "Semanticscholar", "JCR": "Q2",
+            "JCRName": "MEDICINE, RESEARCH & EXPERIMENTAL", "RegionNum": 3,
+            "RegionCategory": "医学", "PMCID": None,
+        }
+        text = (f"{names}\n{json.dumps(data, ensure_ascii=False)}\n引用次数: {i % 40}\n"
+                f"Abstract\n{r['abstract']}")
+        (folder / f"{i:07}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def write_ris(path: Path, records: list[dict]) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write("TY  - JOUR\n")
+            f.write(f"TI  - {r['title']}\n")
+            for surname, given in r["authors"]:
+                f.write(f"AU  - {surname}, {given}\n")
+            f.write(f"T2  - {r['journal']}\nPY  - {r['year']}\nVL  - {r['volume']}\n"
+                    f"IS  - {r['issue']}\nSP  - {r['pages'].split('-')[0]}\n"
+                    f"EP  - {r['pages'].split('-')[1]}\nDO  - {r['doi']}\n")
+            for keyword in r["keywords"]:
+                f.write(f"KW  - {keyword}\n")
+            f.write(f"AB  - {r['abstract']}\nDB  - Scopus\nER  - \n\n")
+    return path
+
+
+def _wrap(tag: str, text: str) -> str:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + len(word) + 1 > 80:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return f"{tag:<4}- " + "\n      ".join(lines) + "\n"
+
+
+def write_medline(path: Path, records: list[dict]) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(f"PMID- {r['pmid']}\nOWN - NLM\nSTAT- MEDLINE\n")
+            f.write(f"VI  - {r['volume']}\nIP  - {r['issue']}\nDP  - {r['year']} Mar\n")
+            f.write(_wrap("TI", r["title"]))
+            f.write(f"PG  - {r['pages']}\nLID - {r['doi']} [doi]\n")
+            f.write(_wrap("AB", r["abstract"]))
+            for surname, given in r["authors"]:
+                f.write(f"FAU - {surname}, {given}\nAU  - {surname} {given[0]}\n")
+            f.write(f"LA  - eng\nPT  - Journal Article\nJT  - {r['journal']}\n")
+            for keyword in r["keywords"]:
+                f.write(f"OT  - {keyword}\n")
+            f.write("\n")
+    return path
+
+
+WRITERS = {"seed-a": write_seed_a, "ris": write_ris, "medline": write_medline}

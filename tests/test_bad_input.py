@@ -1,0 +1,111 @@
+"""Broken files are reported with their name and where they broke; the other
+files still load; no half-loaded file remains; exit status 1."""
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import CORPUS, DATA, fts_matches_records
+from datasette_mscdm.cli import cli
+
+GOOD = CORPUS / "exports/medline_nbib/synthesisr/PubMed_example.txt"  # 3 records
+
+PUBMED_HEAD = ('<?xml version="1.0"?>\n<PubmedArticleSet>\n<PubmedArticle><MedlineCitation>'
+               '<PMID>1</PMID><Article><ArticleTitle>One</ArticleTitle></Article>'
+               '</MedlineCitation></PubmedArticle>\n')
+
+BAD_FILES = {
+    "empty.ris": (b"", "empty file"),
+    "junk.bin": (bytes(range(256)) * 64, "binary data"),
+    "truncated.xml": ((PUBMED_HEAD + "<PubmedArticle><MedlineCitation><PMID>2</PMID>"
+                       "<Article><ArticleTitle>Two").encode(), "malformed XML"),
+    "bomb.xml": (('<?xml version="1.0"?>\n<!DOCTYPE PubmedArticleSet [\n <!ENTITY a "aaaaaaaaaa">\n'
+                  ' <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">\n <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">\n'
+                  ']>\n<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>3</PMID><Article>'
+                  '<ArticleTitle>&c;</ArticleTitle></Article></MedlineCitation></PubmedArticle>'
+                  '</PubmedArticleSet>').encode(), "unsafe XML refused"),
+    "unknown.txt": (b"Dear colleagues,\nplease find the minutes attached.\n", "unrecognised format"),
+}
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, ["load", *map(str, args)])
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_file_is_reported_and_others_still_load(name, tmp_path, fresh_db, rows):
+    content, message = BAD_FILES[name]
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(bad), str(GOOD)])
+    assert result.exit_code == 1
+    assert f"error: {bad}: {message}" in result.output
+    sources = {s["path"]: s for s in rows(fresh_db, "select * from sources")}
+    assert sources[str(bad.resolve())]["status"] == "failed"
+    assert message in sources[str(bad.resolve())]["error"]
+    assert sources[str(GOOD.resolve())]["status"] == "loaded"
+    # Nothing from the bad file is in the database.
+    assert rows(fresh_db, "select count(*) n from occurrences")[0]["n"] == 3
+    assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3
+
+
+def test_truncated_xml_reports_the_line(tmp_path, fresh_db):
+    bad = tmp_path / "truncated.xml"
+    bad.write_bytes(BAD_FILES["truncated.xml"][0])
+    result = invoke(fresh_db, bad)
+    assert "line 4" in result.output
+
+
+def test_failure_mid_file_leaves_nothing_of_that_file(tmp_path, fresh_db, rows):
+    # Two good rows, then a cell over the size limit: the two rows were
+    # stored before the file broke, and must be rolled back with it.
+    bad = tmp_path / "broken.csv"
+    bad.write_text('title,abstract\n"A",x\n"B",y\n"C","' + "x" * (17 * 1024 * 1024) + '"\n',
+                   encoding="utf-8")
+    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(bad), str(GOOD)])
+    assert result.exit_code == 1
+    assert "field larger than field limit" in result.output and "line 4" in result.output
+    assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3
+    assert rows(fresh_db, "select count(*) n from occurrences")[0]["n"] == 3
+    assert fts_matches_records(fresh_db)
+
+
+def test_fifty_megabyte_single_line(tmp_path, fresh_db, rows):
+    bad = tmp_path / "oneline.txt"
+    with open(bad, "wb") as f:
+        f.write(b"TY  - JOUR\n")  # looks like RIS, then one 50 MB line
+        f.write(b"x" * (50 * 1024 * 1024))
+    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(bad), str(GOOD)])
+    assert result.exit_code == 1
+    assert "line longer than" in result.output and "line 2" in result.output
+    assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3
+
+
+def test_missing_path_is_a_usage_error(fresh_db):
+    result = invoke(fresh_db, "/no/such/file.ris")
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_unknown_format_option_is_a_usage_error(fresh_db):
+    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(GOOD), "--format", "docx"])
+    assert result.exit_code == 2
+
+
+def test_forced_wrong_format_fails_clearly(fresh_db):
+    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(GOOD), "--format", "ris"])
+    assert result.exit_code == 1
+    assert "no records found in this RIS file" in result.output
+
+
+def test_json_output_lists_failures(tmp_path, fresh_db):
+    bad = tmp_path / "empty.ris"
+    bad.write_bytes(b"")
+    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(bad), str(DATA), "--json"])
+    assert result.exit_code == 1
+    results = json.loads(result.output)
+    assert [r["status"] for r in results] == ["failed", "loaded", "loaded"]
+    assert results[0]["error"] == "empty file"
+    assert os.path.exists(fresh_db)
