@@ -91,6 +91,8 @@ def flatten_unused(elem: ET.Element, used: set[int]) -> dict:
         for child in node:
             walk(child, f"{path}/{child.tag}")
 
+    for name, value in elem.attrib.items():
+        add(f"@{name}", value)
     for child in elem:
         walk(child, child.tag)
     return extra
