@@ -128,11 +128,12 @@ CREATE INDEX occurrences_record ON occurrences(record_id)
 CREATE UNIQUE INDEX occurrences_source_position ON occurrences(source_id, position)
     """,
     """
--- External-content FTS5 index. The loader indexes the rows it inserts
+-- External-content FTS5 index (content="records" double-quoted so that
+-- Datasette detects it for ?_search=). The loader indexes the rows it inserts
 -- in batches (cheaper than a trigger per row); these triggers keep it
 -- in sync when indexed columns are later changed or rows deleted.
 CREATE VIRTUAL TABLE records_fts USING fts5(
-    title, abstract, keywords, content='records', content_rowid='id', tokenize='porter'
+    title, abstract, keywords, content="records", content_rowid="id", tokenize="porter"
 )
     """,
     """

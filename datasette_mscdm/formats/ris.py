@@ -30,6 +30,11 @@ def sniff(head: str) -> bool:
 
 
 def parse_line(line: str):
+    # Fast path for the standard "XX  - value" layout; the regex takes the rest.
+    if line[2:5] == "  -" and line[:1].isupper():
+        tag = line[:2]
+        if tag.isalnum():
+            return tag, line[6:].strip()
     match = _TAG.match(line)
     if match:
         return match.group(1), (match.group(2) or "").strip()
