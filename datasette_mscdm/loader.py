@@ -36,6 +36,7 @@ from .textio import FileFacts, LoadError, inspect_file, open_text, read_head
 UNION_FIELDS = ("keywords", "publication_types", "claims")
 # Index new rows in the full-text table after this many inserts.
 FTS_BATCH = 2000
+OCCURRENCE_BATCH = 1000
 PROGRESS_EVERY = 500
 
 
@@ -175,6 +176,8 @@ class Loader:
         fallback_database = self.source_name or facts.path.name.split(".")[0]
         databases: Counter[str] = Counter()
         self._fts_indexed_upto = conn.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+        self._stamp = now()  # one timestamp per file: the file's load time
+        occurrences: list[tuple] = []
         stream, counter = open_text(facts)
         reported = 0
         with stream:
@@ -194,11 +197,10 @@ class Loader:
                 database = self.source_name or record.database or fallback_database
                 databases[database] += 1
                 record_id, matched_on = self._store(record, database)
-                conn.execute(
-                    "INSERT INTO occurrences (source_id, position, line, record_id, database,"
-                    " matched_on, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [source_id, position, parsed.line, record_id, database, matched_on, parsed.raw],
-                )
+                occurrences.append(
+                    (source_id, position, parsed.line, record_id, database, matched_on, parsed.raw))
+                if len(occurrences) >= OCCURRENCE_BATCH:
+                    self._insert_occurrences(occurrences)
                 if matched_on == "new":
                     result.new += 1
                 else:
@@ -210,6 +212,7 @@ class Loader:
                     reported = counter.count
         if position == 0:
             raise LoadError(f"no records found in this {module.LABEL} file", "whole file")
+        self._insert_occurrences(occurrences)
         self._index_new_rows()
         result.records = position
         result.database = self.source_name or databases.most_common(1)[0][0]
@@ -222,6 +225,12 @@ class Loader:
         self.on_progress(facts.bytes - reported if not facts.gzipped else facts.bytes)
 
     # ------------------------------------------------------------ records
+
+    def _insert_occurrences(self, occurrences: list[tuple]):
+        self.conn.executemany(
+            "INSERT INTO occurrences (source_id, position, line, record_id, database,"
+            " matched_on, raw) VALUES (?, ?, ?, ?, ?, ?, ?)", occurrences)
+        occurrences.clear()
 
     def _index_new_rows(self):
         """Add the rows inserted since the last call to the full-text index."""
@@ -267,7 +276,7 @@ class Loader:
 
     def _insert(self, record: Record, database: str, key: str | None) -> int:
         values = record_values(record)
-        stamp = now()
+        stamp = self._stamp
         columns = list(RECORD_COLUMNS) + ["databases", "missing_fields", "dedup_key", "extra",
                                            "created_at", "updated_at"]
         row = [values[c] for c in RECORD_COLUMNS] + [
@@ -323,7 +332,7 @@ class Loader:
             if not current["dedup_key"]:
                 changes["dedup_key"] = exact_duplicate_key(filled)
         changes["occurrence_count"] = current["occurrence_count"] + 1
-        changes["updated_at"] = now()
+        changes["updated_at"] = self._stamp
         assignments = ", ".join(f"{name} = ?" for name in changes)
         self.conn.execute(f"UPDATE records SET {assignments} WHERE id = ?",
                           [*changes.values(), record_id])

@@ -74,6 +74,8 @@ def write_seed_a(folder: Path, records: list[dict]) -> Path:
             "citationCount": str(i % 40), "platform": "Semanticscholar", "JCR": "Q2",
             "JCRName": "MEDICINE, RESEARCH & EXPERIMENTAL", "RegionNum": 3,
             "RegionCategory": "医学", "PMCID": None,
+            # Each saved page is its own file, even when it shows a work seen before.
+            "paperid": f"p{i}",
         }
         text = (f"{names}\n{json.dumps(data, ensure_ascii=False)}\n引用次数: {i % 40}\n"
                 f"Abstract\n{r['abstract']}")
