@@ -92,6 +92,7 @@ def load(db, paths, source_name, format_name, as_json):
         for path in files:
             results.append(loader.load_file(path))
     finally:
+        loader.close()
         progress.close()
         database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         database.conn.close()

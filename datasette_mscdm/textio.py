@@ -47,65 +47,86 @@ class FileFacts:
     bytes: int
     gzipped: bool
     encoding: str  # a Python codec name, ready for io.TextIOWrapper
+    data: bytes | None = None  # the whole file, when it is small enough to keep
 
 
 def _open_binary(path: Path, gzipped: bool):
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
+class _EncodingCheck:
+    """Decides a text encoding from a stream of chunks: a BOM, else UTF-8 if
+    every byte decodes, else Windows-1252. NUL bytes outside UTF-16 mean the
+    file is binary."""
+
+    def __init__(self):
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._offset = 0
+        self._utf8 = True
+        self.bom: str | None = None
+
+    def feed(self, chunk: bytes):
+        if self._offset == 0:
+            if chunk.startswith(codecs.BOM_UTF8):
+                self.bom = "utf-8-sig"
+            elif chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                self.bom = "utf-16"
+        if self.bom != "utf-16":
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                raise LoadError("binary data, not a text export",
+                                f"NUL byte at byte {self._offset + nul}")
+            if self._utf8:
+                try:
+                    self._decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    self._utf8 = False
+        self._offset += len(chunk)
+
+    def encoding(self) -> str:
+        if self.bom == "utf-16":
+            return "utf-16"
+        if self._utf8:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self._utf8 = False
+        if self._utf8:
+            return self.bom or "utf-8"
+        # Not UTF-8: the exports that are not are Windows-1252 (a superset of
+        # Latin-1's printable range), written by EndNote and older databases.
+        return "cp1252"
+
+
 def inspect_file(path: Path) -> FileFacts:
-    """Checksum of the bytes on disk, and the encoding of the (decompressed) text."""
+    """Checksum of the bytes on disk and the encoding of the (decompressed)
+    text, in one pass for plain files; a file smaller than one chunk is kept
+    in memory so it is read from disk only once."""
     path = Path(path)
     digest = hashlib.sha256()
     size = 0
+    check = _EncodingCheck()
     with open(path, "rb") as raw:
-        gzipped = raw.read(2) == GZIP_MAGIC
-        raw.seek(0)
-        for chunk in iter(lambda: raw.read(CHUNK), b""):
+        first = raw.read(CHUNK)
+        gzipped = first[:2] == GZIP_MAGIC
+        data = first if len(first) < CHUNK and not gzipped else None
+        chunk = first
+        while chunk:
             digest.update(chunk)
             size += len(chunk)
+            if not gzipped:
+                check.feed(chunk)
+            chunk = raw.read(CHUNK)
     if size == 0:
         raise LoadError("empty file")
-    try:
-        encoding = _detect_encoding(path, gzipped)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise LoadError(f"corrupt gzip data: {error}") from error
-    return FileFacts(path, digest.hexdigest(), size, gzipped, encoding)
-
-
-def _detect_encoding(path: Path, gzipped: bool) -> str:
-    with _open_binary(path, gzipped) as stream:
-        head = stream.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            bom_encoding = "utf-8-sig"
-        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        else:
-            bom_encoding = None
-        stream.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        offset = 0
-        valid_utf8 = True
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            nul = chunk.find(b"\x00")
-            if nul >= 0:
-                raise LoadError("binary data, not a text export", f"NUL byte at byte {offset + nul}")
-            if valid_utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    valid_utf8 = False
-            offset += len(chunk)
-        if valid_utf8:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                valid_utf8 = False
-    if valid_utf8:
-        return bom_encoding or "utf-8"
-    # Not UTF-8: the exports that are not are Windows-1252 (a superset of
-    # Latin-1's printable range), written by EndNote and older databases.
-    return "cp1252"
+    if gzipped:
+        try:
+            with gzip.open(path, "rb") as stream:
+                for chunk in iter(lambda: stream.read(CHUNK), b""):
+                    check.feed(chunk)
+        except (OSError, EOFError) as error:
+            raise LoadError(f"corrupt gzip data: {error}") from error
+    return FileFacts(path, digest.hexdigest(), size, gzipped, check.encoding(), data)
 
 
 class CountingReader(io.RawIOBase):
@@ -132,10 +153,16 @@ class CountingReader(io.RawIOBase):
 
 def open_text(facts: FileFacts) -> tuple[io.TextIOWrapper, CountingReader]:
     """A text stream over the file with universal newlines (LF, CRLF, CR)."""
-    counter = CountingReader(_open_binary(facts.path, facts.gzipped))
+    if facts.data is not None:
+        source = io.BytesIO(facts.data)
+    else:
+        source = _open_binary(facts.path, facts.gzipped)
+    counter = CountingReader(source)
     errors = "mscdm-latin1" if facts.encoding == "cp1252" else "strict"
+    buffer_size = max(io.DEFAULT_BUFFER_SIZE, min(CHUNK, facts.bytes))
     text = io.TextIOWrapper(
-        io.BufferedReader(counter, CHUNK), encoding=facts.encoding, errors=errors, newline=None
+        io.BufferedReader(counter, buffer_size), encoding=facts.encoding, errors=errors,
+        newline=None,
     )
     return text, counter
 

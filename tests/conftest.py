@@ -1,6 +1,7 @@
 import csv
 import os
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,6 @@ def fts_matches_records(db) -> bool:
         conn.close()
 
 
-sys_path_scripts = str(REPO / "scripts")
-if sys_path_scripts not in __import__("sys").path:
-    __import__("sys").path.insert(0, sys_path_scripts)
+# scripts/synthetic.py writes the generated exports the load tests use.
+if str(REPO / "scripts") not in sys.path:
+    sys.path.insert(0, str(REPO / "scripts"))

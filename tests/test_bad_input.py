@@ -64,12 +64,18 @@ def test_failure_mid_file_leaves_nothing_of_that_file(tmp_path, fresh_db, rows):
     bad = tmp_path / "broken.csv"
     bad.write_text('title,abstract\n"A",x\n"B",y\n"C","' + "x" * (17 * 1024 * 1024) + '"\n',
                    encoding="utf-8")
-    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(bad), str(GOOD)])
+    other = tmp_path / "other.ris"
+    other.write_text("TY  - JOUR\nTI  - Loaded after the broken file\nER  - \n", encoding="utf-8")
+    # Files share a commit; the broken one in the middle is undone alone.
+    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(GOOD), str(bad), str(other)])
     assert result.exit_code == 1
     assert "field larger than field limit" in result.output and "line 4" in result.output
-    assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3
-    assert rows(fresh_db, "select count(*) n from occurrences")[0]["n"] == 3
+    assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 4
+    assert rows(fresh_db, "select count(*) n from occurrences")[0]["n"] == 4
+    assert [s["status"] for s in rows(fresh_db, "select status from sources order by id")] == [
+        "loaded", "failed", "loaded"]
     assert fts_matches_records(fresh_db)
+    assert rows(fresh_db, "select rowid from records_fts where records_fts match 'broken'")
 
 
 def test_fifty_megabyte_single_line(tmp_path, fresh_db, rows):

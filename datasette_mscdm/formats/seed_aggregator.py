@@ -153,11 +153,12 @@ def to_record(data: dict, authors_line: str | None, tail: list[str]) -> Record:
     record.citation_count = parse_int(data.get("citationCount"))
     if record.citation_count is None:
         record.citation_count = citations
-    record.abstract = data.get("abstract") or plain_abstract
+    converted = html_to_text(data.get("abstract"))
+    record.abstract = converted or plain_abstract
     record.extra = {k: v for k, v in data.items() if k not in TAKEN}
     if authors_line and authors_line.strip() != (authors if isinstance(authors, str) else None):
         record.extra["authors line"] = authors_line
-    if plain_abstract and plain_abstract != html_to_text(data.get("abstract")):
+    if plain_abstract and plain_abstract != converted:
         record.extra["plain-text abstract"] = plain_abstract
     if citations is not None and citations != record.citation_count:
         record.extra["citation count line"] = citations
