@@ -170,7 +170,7 @@ class Loader:
         cursor = self.conn.execute(
             "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status, error)"
             " VALUES (?, ?, ?, ?, ?, ?, 'failed', ?)",
-            [str(Path(path).resolve()), result.format, self.source_name,
+            [os.path.abspath(path), result.format, self.source_name,
              facts.sha256 if facts else "", facts.bytes if facts else 0, now(), result.error],
         )
         result.source_id = cursor.lastrowid
@@ -199,7 +199,7 @@ class Loader:
         source_id = conn.execute(
             "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status)"
             " VALUES (?, ?, ?, ?, ?, ?, 'loaded')",
-            [str(facts.path.resolve()), module.NAME, self.source_name, facts.sha256, facts.bytes,
+            [os.path.abspath(facts.path), module.NAME, self.source_name, facts.sha256, facts.bytes,
              now()],
         ).lastrowid
         result.source_id = source_id
