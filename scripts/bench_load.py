@@ -47,28 +47,46 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for n in sizes:
-            records = synthetic.make_records(n, seed=n)
-            for name in args.formats:
-                if name == "seed-a" and n >= 1_000_000:
-                    continue  # a million files is a file-system benchmark
-                target = tmp / f"{name}-{n}"
-                writer = synthetic.WRITERS[name]
-                writer(target if name == "seed-a" else target.with_suffix(".txt"), records)
-                if name != "seed-a":
-                    target = target.with_suffix(".txt")
+            targets = generate(tmp, n, args.formats)
+            for name, target in targets.items():
                 db = tmp / f"{name}-{n}.db"
                 seconds, rss, status = run_load(db, target)
                 flag = "" if status == 0 else f"  (exit {status})"
                 print(f"{name:<8} {n:>9,} {seconds:>8.2f} {n / seconds:>10,.0f} {rss:>12.0f}{flag}",
                       flush=True)
-                db.unlink()
-                if name == "seed-a":
-                    for f in target.iterdir():
-                        f.unlink()
-                    target.rmdir()
-                else:
-                    target.unlink()
-            del records
+                for path in [db, *db.parent.glob(db.name + "-*")]:
+                    path.unlink()
+                remove(target)
+
+
+def generate(tmp: Path, n: int, names: list[str]) -> dict[str, Path]:
+    """Write the inputs in a child process, so the records it builds are not
+    in this process's memory when it forks the loaders (a forked child's
+    peak RSS would count them)."""
+    script = (
+        "import sys, pathlib; sys.path.insert(0, sys.argv[1]); import synthetic\n"
+        "n = int(sys.argv[2]); records = synthetic.make_records(n, seed=n)\n"
+        "for name, path in zip(sys.argv[3::2], sys.argv[4::2]):\n"
+        "    synthetic.WRITERS[name](pathlib.Path(path), records)\n"
+    )
+    targets = {}
+    for name in names:
+        if name == "seed-a" and n >= 1_000_000:
+            continue  # a million files is a file-system benchmark
+        targets[name] = tmp / (f"{name}-{n}" if name == "seed-a" else f"{name}-{n}.txt")
+    pairs = [str(x) for name, path in targets.items() for x in (name, path)]
+    subprocess.run([sys.executable, "-c", script, str(Path(__file__).resolve().parent), str(n),
+                    *pairs], check=True)
+    return targets
+
+
+def remove(target: Path):
+    if target.is_dir():
+        for path in target.iterdir():
+            path.unlink()
+        target.rmdir()
+    else:
+        target.unlink()
 
 
 if __name__ == "__main__":
