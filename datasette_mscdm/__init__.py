@@ -5,12 +5,62 @@ This module only wires Datasette hooks; the work lives in the modules they call.
 
 from datasette import hookimpl
 
-from .plugin_startup import upgrade_review_databases
+from .cells import render_record_cell
+from .facets import TermFacet, term_filters
+from .plugin_startup import menu_links_for, start_up
+from .routes import ROUTES
 
 
 @hookimpl
 def startup(datasette):
     async def inner():
-        await upgrade_review_databases(datasette)
+        await start_up(datasette)
+
+    return inner
+
+
+@hookimpl
+def register_routes():
+    return ROUTES
+
+
+@hookimpl
+def register_facet_classes():
+    return [TermFacet]
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    async def inner():
+        return await term_filters(request, database, table, datasette)
+
+    return inner
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette, request):
+    return render_record_cell(row, value, column, table, database, datasette)
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.static_plugins("datasette_mscdm", "mscdm.css")]
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    async def inner():
+        return await menu_links_for(datasette, actor)
+
+    return inner
+
+
+@hookimpl
+def database_actions(datasette, actor, database):
+    async def inner():
+        links = await menu_links_for(datasette, actor, only=database)
+        return [{"href": link["href"], "label": link["label"],
+                 "description": "Counts, sources, years, tags and charts of this review"}
+                for link in links]
 
     return inner

@@ -11,6 +11,8 @@ import click
 
 from . import formats
 from .loader import Loader, iter_files, open_database
+from .tagging import VocabularyError, load_vocabulary
+from .terms import current_vocabulary, retag_all
 
 
 @click.group()
@@ -128,3 +130,50 @@ def _print_summary(results):
         f"{sum(r.records for r in loaded)} records read, {sum(r.new for r in loaded)} new, "
         f"{sum(r.merged for r in loaded)} merged into existing records"
     )
+
+
+@cli.command()
+@click.argument("db", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--vocabulary", "vocabulary_path", type=click.Path(dir_okay=False, exists=True),
+              help="Vocabulary YAML to apply (default: the one in force for DB, else the "
+                   "packaged default for MSC-exosome / diabetes reviews).")
+@click.option("--json", "as_json", is_flag=True, help="Print the tag counts as JSON.")
+def tag(db, vocabulary_path, as_json):
+    """Recompute the automatic domain tags of every record in DB.
+
+    Run it after editing the vocabulary. Tags are text matches of the
+    vocabulary's terms in titles, abstracts and keywords, shown as facets;
+    they are never screening decisions. The vocabulary applied is stored in
+    DB, and later `mscdm load` runs tag new records with it.
+
+    \b
+    Examples:
+        mscdm tag review.db
+        mscdm tag review.db --vocabulary my-vocabulary.yml
+    """
+    try:
+        vocabulary = load_vocabulary(vocabulary_path) if vocabulary_path else None
+    except VocabularyError as error:
+        raise click.UsageError(str(error))
+    database = open_database(db)
+    conn = database.conn
+    total = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+    progress = _LazyProgress(total, enabled=not as_json and sys.stderr.isatty())
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        counts = retag_all(conn, vocabulary, on_progress=progress.advance)
+        groups = current_vocabulary(conn).groups
+        conn.execute("COMMIT")
+    finally:
+        progress.close()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.close()
+    if as_json:
+        click.echo(json.dumps({"records": total, "tags": counts}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Tagged {total} records.")
+    for key, terms in counts.items():
+        click.echo(f"{groups.get(key, key)}:")
+        for term, n in sorted(terms.items(), key=lambda item: -item[1]):
+            click.echo(f"  {n:>7}  {term}")

@@ -32,8 +32,12 @@ from sqlite_utils import Database
 from . import formats
 from .records import LIST_FIELDS, Record, exact_duplicate_key
 from .schema import FTS_COLUMNS, RECORD_COLUMNS, ensure_schema
+from .tagging import Vocabulary
+from .terms import current_vocabulary, insert_terms, store_vocabulary, tag_texts, term_rows
 from .textio import FileFacts, LoadError, inspect_file, open_text, read_head
 
+# Columns the facet terms and automatic tags are derived from.
+TERM_SOURCES = {"title", "abstract", "keywords", "publication_types", "databases"}
 # Columns merged as sets rather than filled only when blank.
 UNION_FIELDS = ("keywords", "publication_types", "claims")
 # Index new rows in the full-text table after this many inserts.
@@ -67,16 +71,23 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+# Files found while walking a directory that are never literature exports:
+# project files kept beside the exports (data/vocabulary.yml, a README, a
+# review database). A file named on the command line is loaded whatever it is.
+NOT_EXPORTS = {".yml", ".yaml", ".md", ".rst", ".py", ".sh", ".toml", ".ini", ".cfg",
+               ".db", ".sqlite", ".sqlite3", ".db-wal", ".db-shm", ".pdf", ".docx", ".xlsx"}
+
+
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Files named, and files under directories named (recursively, sorted,
-    hidden files and folders skipped)."""
+    hidden files and folders and NOT_EXPORTS skipped)."""
     for path in paths:
         path = Path(path)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if not name.startswith("."):
+                    if not name.startswith(".") and Path(name).suffix.lower() not in NOT_EXPORTS:
                         yield Path(root) / name
         else:
             yield path
@@ -101,9 +112,14 @@ class Loader:
         source_name: str | None = None,
         format_name: str | None = None,
         on_progress: Callable[[int], None] | None = None,
+        vocabulary: Vocabulary | None = None,
     ):
         self.db = db
         self.conn = db.conn
+        # Records are tagged with the vocabulary in force for this database
+        # (or the one given), so later loads tag like earlier ones.
+        self.vocabulary = vocabulary or current_vocabulary(self.conn)
+        self._vocabulary_stored = False
         self.source_name = source_name
         self.format_module = formats.BY_NAME[format_name] if format_name else None
         self.on_progress = on_progress or (lambda n: None)
@@ -138,6 +154,9 @@ class Loader:
             # indexed in batches, and at the latest just before the commit.
             self._fts_indexed_upto = self.conn.execute(
                 "SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+            if not self._vocabulary_stored:
+                store_vocabulary(self.conn, self.vocabulary)
+                self._vocabulary_stored = True
         try:
             facts = inspect_file(path)
             existing = self.conn.execute(
@@ -206,7 +225,8 @@ class Loader:
         fallback_database = self.source_name or facts.path.name.split(".")[0]
         databases: Counter[str] = Counter()
         self._stamp = now()  # one timestamp per file: the file's load time
-        occurrences: list[tuple] = []
+        self._occurrences: list[tuple] = []
+        self._terms: list[tuple] = []
         stream, counter = open_text(facts)
         reported = 0
         with stream:
@@ -226,10 +246,10 @@ class Loader:
                 database = self.source_name or record.database or fallback_database
                 databases[database] += 1
                 record_id, matched_on = self._store(record, database)
-                occurrences.append(
+                self._occurrences.append(
                     (source_id, position, parsed.line, record_id, database, matched_on, parsed.raw))
-                if len(occurrences) >= OCCURRENCE_BATCH:
-                    self._insert_occurrences(occurrences)
+                if len(self._occurrences) >= OCCURRENCE_BATCH:
+                    self._flush_pending()
                 if matched_on == "new":
                     result.new += 1
                 else:
@@ -241,7 +261,7 @@ class Loader:
                     reported = counter.count
         if position == 0:
             raise LoadError(f"no records found in this {module.LABEL} file", "whole file")
-        self._insert_occurrences(occurrences)
+        self._flush_pending()
         result.records = position
         result.database = self.source_name or databases.most_common(1)[0][0]
         conn.execute(
@@ -254,11 +274,18 @@ class Loader:
 
     # ------------------------------------------------------------ records
 
-    def _insert_occurrences(self, occurrences: list[tuple]):
+    def _flush_pending(self):
+        """Write the buffered occurrence and facet-term rows."""
         self.conn.executemany(
             "INSERT INTO occurrences (source_id, position, line, record_id, database,"
-            " matched_on, raw) VALUES (?, ?, ?, ?, ?, ?, ?)", occurrences)
-        occurrences.clear()
+            " matched_on, raw) VALUES (?, ?, ?, ?, ?, ?, ?)", self._occurrences)
+        self._occurrences.clear()
+        insert_terms(self.conn, self._terms)
+        self._terms.clear()
+
+    def _tags(self, values: dict[str, object]) -> dict[str, list[str]]:
+        return self.vocabulary.tag(tag_texts(values["title"], values["abstract"],
+                                             values["keywords"], values["publication_types"]))
 
     def _index_new_rows(self):
         """Add the rows inserted since the last call to the full-text index."""
@@ -304,10 +331,13 @@ class Loader:
     def _insert(self, record: Record, database: str, key: str | None) -> int:
         values = record_values(record)
         stamp = self._stamp
-        columns = list(RECORD_COLUMNS) + ["databases", "missing_fields", "dedup_key", "extra",
-                                           "created_at", "updated_at"]
+        tags = self._tags(values)
+        databases = json.dumps([database], ensure_ascii=False)
+        columns = list(RECORD_COLUMNS) + ["databases", "auto_tags", "missing_fields", "dedup_key",
+                                           "extra", "created_at", "updated_at"]
         row = [values[c] for c in RECORD_COLUMNS] + [
-            json.dumps([database], ensure_ascii=False),
+            databases,
+            json.dumps(tags, ensure_ascii=False),
             json.dumps(record.missing_fields()),
             key,
             json.dumps(record.extra, ensure_ascii=False, default=str),
@@ -319,6 +349,7 @@ class Loader:
             row,
         )
         record_id = cursor.lastrowid
+        self._terms += term_rows(record_id, values["publication_types"], databases, tags)
         if record_id - self._fts_indexed_upto >= FTS_BATCH:
             self._index_new_rows()
         return record_id
@@ -358,11 +389,23 @@ class Loader:
             changes["missing_fields"] = json.dumps(filled.missing_fields())
             if not current["dedup_key"]:
                 changes["dedup_key"] = exact_duplicate_key(filled)
+            if changes.keys() & TERM_SOURCES:
+                self._refresh_terms(record_id, combined, changes)
         changes["occurrence_count"] = current["occurrence_count"] + 1
         changes["updated_at"] = self._stamp
         assignments = ", ".join(f"{name} = ?" for name in changes)
         self.conn.execute(f"UPDATE records SET {assignments} WHERE id = ?",
                           [*changes.values(), record_id])
+
+
+    def _refresh_terms(self, record_id: int, combined: dict, changes: dict):
+        """A merge changed what the record's facet terms derive from: rewrite them."""
+        self._flush_pending()  # this record's own terms may still be buffered
+        tags = self._tags(combined)
+        changes["auto_tags"] = json.dumps(tags, ensure_ascii=False)
+        self.conn.execute("DELETE FROM record_terms WHERE record_id = ?", [record_id])
+        insert_terms(self.conn, term_rows(record_id, combined["publication_types"],
+                                          combined["databases"], tags))
 
 
 def record_values(record: Record) -> dict[str, object]:

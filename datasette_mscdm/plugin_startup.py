@@ -1,10 +1,19 @@
-"""What the plugin does when Datasette starts."""
+"""What the plugin does when Datasette starts, and which review databases
+the menus link to."""
 
 from __future__ import annotations
 
+from datasette.resources import DatabaseResource
 from sqlite_utils import Database
 
-from .schema import is_review_database, migrations
+from .review_db import CHART_QUERIES, chart_fragment, is_review_database
+from .schema import is_review_database as has_review_migrations
+from .schema import migrations
+
+
+async def start_up(datasette) -> None:
+    await upgrade_review_databases(datasette)
+    await register_chart_queries(datasette)
 
 
 async def upgrade_review_databases(datasette) -> None:
@@ -17,7 +26,38 @@ async def upgrade_review_databases(datasette) -> None:
 
         def upgrade(conn):
             db = Database(conn)
-            if is_review_database(db) and migrations.pending(db):
+            if has_review_migrations(db) and migrations.pending(db):
                 migrations.apply(db)
 
         await database.execute_write_fn(upgrade, block=True)
+
+
+async def review_database_names(datasette) -> list[str]:
+    names = []
+    for name, database in datasette.databases.items():
+        if not name.startswith("_") and await is_review_database(database):
+            names.append(name)
+    return names
+
+
+async def register_chart_queries(datasette) -> None:
+    """The aggregate chart queries, as stored queries of every review
+    database (whatever its file is called), each opening as a chart."""
+    for name in await review_database_names(datasette):
+        for query_name, spec in CHART_QUERIES.items():
+            await datasette.add_query(
+                name, query_name, spec["sql"], title=spec["title"],
+                description="Opens as a datasette-vega chart of this aggregate.",
+                fragment=chart_fragment(spec["chart"]), is_trusted=True, replace=True)
+
+
+async def menu_links_for(datasette, actor, only: str | None = None) -> list[dict]:
+    links = []
+    for name in await review_database_names(datasette):
+        if only and name != only:
+            continue
+        if await datasette.allowed(action="view-database", resource=DatabaseResource(name),
+                                   actor=actor):
+            links.append({"href": datasette.urls.database(name) + "/-/overview",
+                          "label": f"Review overview: {name}"})
+    return links

@@ -161,6 +161,59 @@ def m001_initial(db: Database):
         db.execute(statement)
 
 
+# Browsing (issue 3): screening status, automatic tags, and a narrow table of
+# the multi-valued facet terms. Datasette's array facets run json_each over
+# every (wide) row; at 100k records that takes longer than a facet may, so
+# publication types, source databases and tags are also kept one row per
+# (facet, term, record) here, where counting is an index-only scan.
+BROWSING_SCHEMA = [
+    """
+ALTER TABLE records ADD COLUMN screening_status TEXT NOT NULL DEFAULT 'unscreened'
+    """,
+    """
+-- JSON object {group key: [term names]}: automatic vocabulary matches, never decisions
+ALTER TABLE records ADD COLUMN auto_tags TEXT NOT NULL DEFAULT '{}'
+    """,
+    """
+CREATE INDEX records_screening_status ON records(screening_status)
+    """,
+    """
+CREATE INDEX records_study_design ON records(study_design)
+    """,
+    """
+CREATE TABLE record_terms (
+    facet TEXT NOT NULL,         -- publication_type | database | a vocabulary group key
+    term TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records(id),
+    PRIMARY KEY (facet, term, record_id)
+) WITHOUT ROWID
+    """,
+    """
+CREATE INDEX record_terms_record ON record_terms(record_id)
+    """,
+    """
+-- Every vocabulary applied to this database; the latest one is in force.
+CREATE TABLE tag_vocabulary (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    groups TEXT NOT NULL,        -- JSON object {key: label}, in facet order
+    source TEXT NOT NULL,        -- the vocabulary YAML as applied
+    applied_at TEXT NOT NULL
+)
+    """,
+]
+
+
+@migrations()
+def m002_browsing(db: Database):
+    for statement in BROWSING_SCHEMA:
+        db.execute(statement)
+    # Terms and tags for records loaded before this migration.
+    from .terms import retag_all
+
+    retag_all(db.conn, vocabulary=None)
+
+
 def is_review_database(db: Database) -> bool:
     return "_sqlite_migrations" in db.table_names() and bool(
         [m for m in migrations.applied(db)])

@@ -109,9 +109,13 @@ def test_directories_are_walked_recursively_skipping_hidden(tmp_path, fresh_db, 
     nested.mkdir(parents=True)
     (nested / "x.ris").write_text("TY  - JOUR\nTI  - Deep\nER  - \n", encoding="utf-8")
     (tmp_path / "exports" / ".DS_Store").write_bytes(b"\0\0junk")
+    (tmp_path / "exports" / "README.md").write_text("# Exports from 2025\n", encoding="utf-8")
+    (tmp_path / "exports" / "vocabulary.yml").write_text("groups: []\n", encoding="utf-8")
     result = load(fresh_db, tmp_path / "exports")
     assert result.exit_code == 0, result.output
     assert [r["title"] for r in rows(fresh_db, "select title from records")] == ["Deep"]
+    # Named explicitly, a file is loaded whatever its name (and here fails).
+    assert load(fresh_db, tmp_path / "exports" / "README.md").exit_code == 1
 
 
 def _mscdm():

@@ -1,0 +1,133 @@
+"""Read queries the plugin's pages run against a review database (a datasette
+Database object). Kept here, out of the views, so each page is a thin view
+over named queries."""
+
+from __future__ import annotations
+
+import json
+
+from .terms import BUILTIN_FACETS
+
+# Canned aggregate queries opened as charts in datasette-vega. datasette-vega
+# charts only the rows of one page, so every chart is of an aggregate; its
+# settings travel in the URL fragment (g.mark, g.x_column, ...).
+CHART_QUERIES = {
+    "mscdm_records_per_year": {
+        "title": "Records per publication year",
+        "sql": "select year, count(*) as records from records where year is not null "
+               "group by year order by year",
+        "chart": {"mark": "bar", "x_column": "year", "x_type": "ordinal",
+                  "y_column": "records", "y_type": "quantitative"},
+    },
+    "mscdm_records_per_journal": {
+        "title": "Records per journal (top 30)",
+        "sql": "select journal, count(*) as records from records where journal is not null "
+               "group by journal order by records desc, journal limit 30",
+        "chart": {"mark": "bar", "x_column": "journal", "x_type": "nominal",
+                  "y_column": "records", "y_type": "quantitative"},
+    },
+    "mscdm_records_per_study_design": {
+        "title": "Records per study design (automatic tags)",
+        "sql": "select term as study_design, count(*) as records from record_terms "
+               "where facet = 'design' group by term order by records desc",
+        "chart": {"mark": "bar", "x_column": "study_design", "x_type": "nominal",
+                  "y_column": "records", "y_type": "quantitative"},
+    },
+    "mscdm_records_per_tag": {
+        "title": "Records per automatic domain tag",
+        "sql": "select facet as tag_group, term as tag, count(*) as records from record_terms "
+               "where facet not in ('publication_type', 'database') "
+               "group by facet, term order by records desc",
+        "chart": {"mark": "bar", "x_column": "tag", "x_type": "nominal",
+                  "y_column": "records", "y_type": "quantitative", "color_column": "tag_group"},
+    },
+    "mscdm_records_per_source": {
+        "title": "Records identified per source database",
+        "sql": "select database as source_database, count(*) as records_identified "
+               "from occurrences group by database order by records_identified desc",
+        "chart": {"mark": "bar", "x_column": "source_database", "x_type": "nominal",
+                  "y_column": "records_identified", "y_type": "quantitative"},
+    },
+    "mscdm_records_per_screening_status": {
+        "title": "Records per screening status",
+        "sql": "select screening_status, count(*) as records from records "
+               "group by screening_status order by records desc",
+        "chart": {"mark": "bar", "x_column": "screening_status", "x_type": "nominal",
+                  "y_column": "records", "y_type": "quantitative"},
+    },
+}
+
+
+def chart_fragment(chart: dict) -> str:
+    return "&".join(f"g.{key}={value}" for key, value in chart.items())
+
+
+async def is_review_database(db) -> bool:
+    return await db.table_exists("records") and await db.table_exists("record_terms")
+
+
+async def vocabulary_groups(db) -> dict[str, str]:
+    row = (await db.execute("select groups from tag_vocabulary order by id desc limit 1")).first()
+    return json.loads(row["groups"]) if row else {}
+
+
+async def fetch_record(db, record_id: int) -> dict | None:
+    row = (await db.execute("select * from records where id = ?", [record_id])).first()
+    if row is None:
+        return None
+    record = dict(row)
+    for column in ("authors", "keywords", "publication_types", "claims", "databases",
+                   "missing_fields"):
+        record[column] = json.loads(record[column] or "[]")
+    for column in ("extra", "auto_tags"):
+        record[column] = json.loads(record[column] or "{}")
+    return record
+
+
+async def fetch_occurrences(db, record_id: int) -> list[dict]:
+    rows = await db.execute(
+        "select o.position, o.line, o.database, o.matched_on, o.raw, s.id as source_id,"
+        " s.path, s.format, s.loaded_at from occurrences o join sources s on s.id = o.source_id"
+        " where o.record_id = ? order by o.source_id, o.position", [record_id])
+    return [dict(r) for r in rows.rows]
+
+
+async def overview(db) -> dict:
+    """The figures of the review overview page."""
+    async def rows(sql, params=None):
+        return [dict(r) for r in (await db.execute(sql, params or [])).rows]
+
+    totals = (await rows(
+        "select (select count(*) from records) as records,"
+        " (select count(*) from occurrences) as occurrences,"
+        " (select count(*) from sources where status = 'loaded') as files,"
+        " (select count(*) from sources where status = 'failed') as failed_files"))[0]
+    totals["merged"] = totals["occurrences"] - totals["records"]
+    groups = await vocabulary_groups(db)
+    tags = await rows(
+        "select facet, term, count(*) as records from record_terms"
+        " where facet not in ('publication_type', 'database')"
+        " group by facet, term order by facet, records desc")
+    tag_groups = [{"key": key, "label": label,
+                   "terms": [t for t in tags if t["facet"] == key]} for key, label in groups.items()]
+    return {
+        "totals": totals,
+        "sources": await rows(
+            "select database, count(*) as files, sum(records) as records,"
+            " sum(new_records) as new_records, sum(merged) as merged from sources"
+            " where status = 'loaded' group by database order by records desc"),
+        "failed": await rows(
+            "select id, path, error, loaded_at from sources where status = 'failed'"
+            " order by id desc limit 20"),
+        "years": await rows(
+            "select year, count(*) as records from records where year is not null"
+            " group by year order by year desc"),
+        "statuses": await rows(
+            "select screening_status, count(*) as records from records"
+            " group by screening_status order by records desc"),
+        "publication_types": await rows(
+            "select term, count(*) as records from record_terms where facet = 'publication_type'"
+            " group by term order by records desc limit 15"),
+        "tag_groups": tag_groups,
+        "builtin_facets": BUILTIN_FACETS,
+    }

@@ -1,0 +1,194 @@
+"""Automatic domain tags from a vocabulary (see vocabulary.yml).
+
+A vocabulary is a list of groups (each a facet) of named terms; a term
+matches a record when any of its rules finds one of its synonyms (whole
+words, case-insensitive unless the rule says otherwise) or patterns in the
+fields the rule looks at. Tags are text matches, never decisions.
+
+Matching runs while loading, so it must be cheap: each field is split into
+words once, and synonyms are looked up by their first word in one index for
+the whole vocabulary (a regular expression per synonym cost ~1 ms a record).
+Only `patterns` use regular expressions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+FIELDS = ("title", "abstract", "keywords", "publication_types")
+DEFAULT_FIELDS = ("title", "abstract", "keywords")
+# Facet names the loader and the facet configuration use themselves.
+RESERVED_KEYS = {"publication_type", "database", "auto_tags"}
+
+# A word: letters/digits, with inner apostrophes or slashes ("Wharton's",
+# "db/db", "M1/M2"). Spaces, hyphens and all other punctuation separate words,
+# so "high-fat diet" and "high fat diet" are the same three words.
+_WORD = re.compile(r"\w+(?:['/]\w+)*")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.replace("\u2019", "'"))
+
+
+def _positions(tokens: list[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens):
+        found.setdefault(token, []).append(i)
+    return found
+
+
+class VocabularyError(ValueError):
+    pass
+
+
+@dataclass
+class Term:
+    group: str
+    name: str
+    requires: tuple[int, ...] = ()  # term indexes, one of which must match too
+
+
+@dataclass
+class _Patterns:
+    term: int
+    fields: tuple[str, ...]
+    regex: re.Pattern
+
+
+@dataclass
+class Vocabulary:
+    groups: dict[str, str]  # key -> label, in order
+    terms: list[Term]
+    source: str  # the YAML text, stored with the tags it produced
+    # field -> case_sensitive -> first word -> [(all words, term index)]
+    _index: dict = field(default_factory=dict, repr=False)
+    _patterns: list[_Patterns] = field(default_factory=list, repr=False)
+    _first_words: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
+
+    def tag(self, texts: dict[str, str | None]) -> dict[str, list[str]]:
+        """{group key: [term names]} for a record's field texts."""
+        matched: set[int] = set()
+        for name, by_case in self._index.items():
+            text = texts.get(name)
+            if not text:
+                continue
+            original = words(text)
+            # Lower-case every word in one C call (words hold no line breaks).
+            lowered = "\n".join(original).lower().split("\n")
+            for case_sensitive, index in by_case.items():
+                tokens = original if case_sensitive else lowered
+                # Only words that start some synonym matter; intersecting with
+                # the (frozen) set of first words finds them in C.
+                positions = None
+                for first in self._first_words[name, case_sensitive].intersection(tokens):
+                    for phrase, term in index[first]:
+                        if term in matched:
+                            continue
+                        if len(phrase) == 1:
+                            matched.add(term)
+                            continue
+                        if positions is None:
+                            positions = _positions(tokens)
+                        size = len(phrase)
+                        if any(tuple(tokens[i:i + size]) == phrase for i in positions[first]):
+                            matched.add(term)
+        for rule in self._patterns:
+            if rule.term not in matched and any(
+                    texts.get(name) and rule.regex.search(texts[name]) for name in rule.fields):
+                matched.add(rule.term)
+        found: dict[str, list[str]] = {}
+        for index in sorted(matched):
+            term = self.terms[index]
+            if term.requires and not matched.intersection(term.requires):
+                continue
+            found.setdefault(term.group, []).append(term.name)
+        return found
+
+    def _add_rule(self, term: int, spec: dict, where: str) -> bool:
+        synonyms = [str(s) for s in spec.get("synonyms") or []]
+        patterns = [str(p) for p in spec.get("patterns") or []]
+        if not synonyms and not patterns:
+            return False
+        fields = tuple(spec.get("in") or DEFAULT_FIELDS)
+        unknown = set(fields) - set(FIELDS)
+        if unknown:
+            raise VocabularyError(f"{where}: unknown field(s) {sorted(unknown)} in 'in'")
+        case_sensitive = bool(spec.get("case_sensitive"))
+        for synonym in synonyms:
+            phrase = tuple(words(synonym) if case_sensitive else words(synonym.lower()))
+            if not phrase:
+                raise VocabularyError(f"{where}: synonym {synonym!r} has no words")
+            for name in fields:
+                index = self._index.setdefault(name, {}).setdefault(case_sensitive, {})
+                index.setdefault(phrase[0], []).append((phrase, term))
+        if patterns:
+            flags = 0 if case_sensitive else re.IGNORECASE
+            try:
+                regex = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", flags)
+            except re.error as error:
+                raise VocabularyError(f"{where}: bad pattern: {error}") from error
+            self._patterns.append(_Patterns(term, fields, regex))
+        return True
+
+
+def parse_vocabulary(text: str, origin: str = "vocabulary") -> Vocabulary:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise VocabularyError(f"{origin}: not valid YAML: {error}") from error
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+        raise VocabularyError(f"{origin}: expected a top-level 'groups' list")
+    vocabulary = Vocabulary({}, [], text)
+    groups, terms = vocabulary.groups, vocabulary.terms
+    specs: list[dict] = []
+    for group in data["groups"]:
+        key = str(group.get("key") or "").strip()
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise VocabularyError(f"{origin}: group key {key!r} must be lower-case letters, "
+                                  "digits and _")
+        if key in RESERVED_KEYS or key in groups:
+            raise VocabularyError(f"{origin}: group key {key!r} is reserved or repeated")
+        groups[key] = str(group.get("label") or key)
+        for spec in group.get("terms") or []:
+            name = str(spec.get("name") or "").strip()
+            where = f"{origin}: {key} / {name or '?'}"
+            if not name:
+                raise VocabularyError(f"{where}: every term needs a name")
+            terms.append(Term(key, name))
+            specs.append(spec)
+            added = [vocabulary._add_rule(len(terms) - 1, rule, where)
+                     for rule in [spec, *(spec.get("rules") or [])]]
+            if not any(added):
+                raise VocabularyError(f"{where}: no synonyms or patterns")
+    names = {term.name: index for index, term in enumerate(terms)}
+    for term, spec in zip(terms, specs):
+        wanted = [str(n) for n in spec.get("requires") or []]
+        unknown = [n for n in wanted if n not in names]
+        if unknown:
+            raise VocabularyError(f"{origin}: {term.name}: requires unknown term(s) {unknown}")
+        term.requires = tuple(names[n] for n in wanted)
+    vocabulary._first_words = {(name, case): frozenset(index)
+                               for name, by_case in vocabulary._index.items()
+                               for case, index in by_case.items()}
+    return vocabulary
+
+
+def default_vocabulary_text() -> str:
+    return resources.files("datasette_mscdm").joinpath("vocabulary.yml").read_text("utf-8")
+
+
+def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
+    if path is None:
+        return parse_vocabulary(default_vocabulary_text(), "default vocabulary")
+    path = Path(path)
+    return parse_vocabulary(path.read_text(encoding="utf-8"), str(path))

@@ -1,0 +1,92 @@
+"""The multi-valued facet terms of a record (publication types, source
+databases, automatic vocabulary tags) as rows of `record_terms`, and the
+vocabulary in force for a database.
+
+These work on a plain sqlite3 connection inside the caller's transaction,
+so the loader, the `mscdm tag` command and the schema migration share them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+from typing import Callable, Iterable
+
+from .tagging import Vocabulary, load_vocabulary, parse_vocabulary
+
+BATCH = 1000
+# Facets the loader fills itself, with their headings; vocabulary groups add theirs.
+BUILTIN_FACETS = {"publication_type": "Publication type", "database": "Source database"}
+
+
+def current_vocabulary(conn: sqlite3.Connection) -> Vocabulary:
+    """The vocabulary last applied to this database, else the default one."""
+    row = conn.execute("SELECT source FROM tag_vocabulary ORDER BY id DESC LIMIT 1").fetchone()
+    if row:
+        return parse_vocabulary(row[0], "vocabulary stored in the database")
+    return load_vocabulary()
+
+
+def store_vocabulary(conn: sqlite3.Connection, vocabulary: Vocabulary) -> None:
+    row = conn.execute("SELECT sha256 FROM tag_vocabulary ORDER BY id DESC LIMIT 1").fetchone()
+    if row and row[0] == vocabulary.sha256:
+        return
+    conn.execute(
+        "INSERT INTO tag_vocabulary (sha256, groups, source, applied_at) VALUES (?, ?, ?, ?)",
+        [vocabulary.sha256, json.dumps(vocabulary.groups, ensure_ascii=False), vocabulary.source,
+         datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")],
+    )
+
+
+def tag_texts(title, abstract, keywords_json, types_json) -> dict[str, str | None]:
+    """The texts a vocabulary matches against, from `records` column values."""
+    keywords = json.loads(keywords_json) if keywords_json else []
+    types = json.loads(types_json) if types_json else []
+    return {"title": title, "abstract": abstract, "keywords": "; ".join(keywords),
+            "publication_types": "; ".join(types)}
+
+
+def term_rows(record_id: int, types_json: str | None, databases_json: str | None,
+              tags: dict[str, list[str]]) -> list[tuple[str, str, int]]:
+    rows = [("publication_type", t, record_id) for t in json.loads(types_json or "[]")]
+    rows += [("database", d, record_id) for d in json.loads(databases_json or "[]")]
+    rows += [(group, term, record_id) for group, terms in tags.items() for term in terms]
+    return rows
+
+
+def insert_terms(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, int]]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO record_terms (facet, term, record_id) VALUES (?, ?, ?)", rows)
+
+
+def retag_all(conn: sqlite3.Connection, vocabulary: Vocabulary | None,
+              on_progress: Callable[[int], None] | None = None) -> dict[str, dict[str, int]]:
+    """Recompute every record's terms and automatic tags with `vocabulary`
+    (None: the one in force), record the vocabulary as applied, and return
+    {group key: {term: records}}. Runs in the caller's transaction."""
+    vocabulary = vocabulary or current_vocabulary(conn)
+    store_vocabulary(conn, vocabulary)
+    conn.execute("DELETE FROM record_terms")
+    counts: dict[str, dict[str, int]] = {key: {} for key in vocabulary.groups}
+    last_id = 0
+    while True:
+        batch = conn.execute(
+            "SELECT id, title, abstract, keywords, publication_types, databases FROM records"
+            " WHERE id > ? ORDER BY id LIMIT ?", [last_id, BATCH]).fetchall()
+        if not batch:
+            break
+        updates, rows = [], []
+        for record_id, title, abstract, keywords, types, databases in batch:
+            tags = vocabulary.tag(tag_texts(title, abstract, keywords, types))
+            for group, terms in tags.items():
+                for term in terms:
+                    counts[group][term] = counts[group].get(term, 0) + 1
+            updates.append((json.dumps(tags, ensure_ascii=False), record_id))
+            rows += term_rows(record_id, types, databases, tags)
+        conn.executemany("UPDATE records SET auto_tags = ? WHERE id = ?", updates)
+        insert_terms(conn, rows)
+        last_id = batch[-1][0]
+        if on_progress:
+            on_progress(len(batch))
+    return counts
