@@ -74,8 +74,13 @@ async def test_immutable_database_is_left_alone(loaded_db):
     assert len(response.json()) == 2
 
 
-def test_metadata_file_is_valid_for_datasette():
+def test_metadata_and_config_files_describe_the_review_database():
     import yaml
 
     metadata = yaml.safe_load((REPO / "metadata.yml").read_text(encoding="utf-8"))
-    assert metadata["databases"]["review"]["tables"]["records"]["fts_table"] == "records_fts"
+    config = yaml.safe_load((REPO / "datasette.yaml").read_text(encoding="utf-8"))
+    records_meta = metadata["databases"]["review"]["tables"]["records"]
+    assert "screening_status" in records_meta["columns"]
+    records_config = config["databases"]["review"]["tables"]["records"]
+    assert records_config["fts_table"] == "records_fts"
+    assert {"term": "auto_tags"} in records_config["facets"]
