@@ -7,8 +7,6 @@ from markupsafe import Markup
 
 from .highlight import Highlighter
 
-PLUGIN = "datasette-mscdm"
-
 
 def _is_record_row(row, table) -> bool:
     # The records table of a review database: it has the plugin's columns.
@@ -28,5 +26,4 @@ def render_record_cell(row, value, column, table, database, datasette):
         href = datasette.urls.database(database) + f"/-/record/{row['id']}"
         text = value or "[no title]"
         return Markup('<a class="mscdm-record-link" href="{}">{}</a>').format(href, text)
-    marks = Highlighter.from_config(datasette.plugin_config(PLUGIN, database=database))
-    return marks.snippet(value)
+    return Highlighter.for_database(datasette, database).snippet(value)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+PLUGIN = "datasette-mscdm"
 _LABEL = re.compile(r"^([A-Z][A-Za-z /&,()-]{1,60}):\s")
 
 
@@ -19,6 +20,14 @@ _LABEL = re.compile(r"^([A-Z][A-Za-z /&,()-]{1,60}):\s")
 class Highlighter:
     include: re.Pattern | None
     exclude: re.Pattern | None
+
+    @classmethod
+    def for_database(cls, datasette, database: str) -> "Highlighter":
+        """From the plugin configuration of that database, else the top level
+        (Datasette does not fall back from one to the other itself)."""
+        config = (datasette.plugin_config(PLUGIN, database=database)
+                  or datasette.plugin_config(PLUGIN))
+        return cls.from_config(config)
 
     @classmethod
     def from_config(cls, config: dict | None) -> "Highlighter":

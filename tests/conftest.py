@@ -56,3 +56,45 @@ def fts_matches_records(db) -> bool:
 # scripts/synthetic.py writes the generated exports the load tests use.
 if str(REPO / "scripts") not in sys.path:
     sys.path.insert(0, str(REPO / "scripts"))
+
+
+# A record whose fields try to inject markup. Real tags are stripped at load;
+# entity-escaped markup (as in JATS and CSL-JSON) decodes to literal "<script>"
+# text, which every page must show as text. The raw record (occurrences.raw)
+# keeps the real tags.
+HOSTILE_RIS = """TY  - JOUR
+TI  - Adipose-derived MSC exosomes &lt;script&gt;alert('title')&lt;/script&gt; heal diabetic wounds
+AU  - Evil, Eve
+PY  - 2024
+T2  - Journal of &lt;b&gt;Bold&lt;/b&gt; Claims
+DO  - 10.9999/hostile.1
+UR  - javascript:alert('url')
+KW  - exosome
+AB  - BACKGROUND: Diabetic wounds heal slowly &lt;img src=x onerror=alert('img')&gt;.
+METHODS: db/db mice received exosomes; &lt;script&gt;alert('abstract')&lt;/script&gt; was injected.
+N2  - <script>alert('raw')</script>
+ER  - 
+"""
+
+
+def build_review_db(path, tmp_path):
+    """The two seeds plus the hostile record, loaded with the real CLI."""
+    from click.testing import CliRunner
+
+    from datasette_mscdm.cli import cli
+
+    hostile = tmp_path / "hostile.ris"
+    hostile.write_text(HOSTILE_RIS, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["load", str(path), str(DATA), str(hostile)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def datasette_for(path, **kwargs):
+    import yaml
+    from datasette.app import Datasette
+
+    metadata = yaml.safe_load((REPO / "metadata.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((REPO / "datasette.yaml").read_text(encoding="utf-8"))
+    return Datasette([str(path)] if not kwargs.get("immutables") else [],
+                     metadata=metadata, config=config, **kwargs)

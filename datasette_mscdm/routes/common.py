@@ -6,10 +6,7 @@ from __future__ import annotations
 from datasette import NotFound
 from datasette.resources import DatabaseResource, TableResource
 
-from ..highlight import Highlighter
 from ..review_db import is_review_database
-
-PLUGIN = "datasette-mscdm"
 
 
 async def review_database(datasette, request, table: str | None = None):
@@ -27,7 +24,3 @@ async def review_database(datasette, request, table: str | None = None):
     if not await is_review_database(db):
         raise NotFound(f"{name} is not a review database (load one with `mscdm load`)")
     return db
-
-
-def highlighter(datasette, database: str) -> Highlighter:
-    return Highlighter.from_config(datasette.plugin_config(PLUGIN, database=database))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datasette import NotFound, Response
 
-from ..highlight import safe_url
+from ..highlight import Highlighter, safe_url
 from ..review_db import fetch_occurrences, fetch_record, vocabulary_groups
-from .common import highlighter, review_database
+from .common import review_database
 
 
 async def record_view(datasette, request):
@@ -15,7 +15,7 @@ async def record_view(datasette, request):
     record = await fetch_record(db, record_id)
     if record is None:
         raise NotFound(f"No record {record_id}")
-    marks = highlighter(datasette, db.name)
+    marks = Highlighter.for_database(datasette, db.name)
     groups = await vocabulary_groups(db)
     context = {
         "database": db.name,
