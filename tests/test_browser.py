@@ -1,0 +1,153 @@
+"""What a person sees, in headless Chromium against a real `datasette serve`.
+Screenshots are kept in tests/artefacts/."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ARTEFACTS, REPO, build_review_db
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason="headless tests need Debian's chromium (scripts/test.sh installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    path = build_review_db(tmp / "review.db", tmp)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", str(path), "--metadata",
+         str(REPO / "metadata.yml"), "--config", str(REPO / "datasette.yaml"),
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(process.stderr.read().decode())
+            time.sleep(0.1)
+    yield base, path
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def shot(page, name):
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / name), full_page=True)
+
+
+def record_id(path, title_like):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("select id from records where title like ?", [title_like]).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_record_page_as_a_reviewer_sees_it(server, page):
+    base, path = server
+    page.goto(f"{base}/review/-/record/{record_id(path, 'The Potential%')}")
+    heading = page.locator("article h1")
+    assert heading.inner_text().startswith("The Potential of Mesenchymal Stem Cell-Derived Exosomes")
+    assert page.locator(".mscdm-citation").inner_text() == "Biomimetics 2025; 10(1)"
+    assert page.locator(".mscdm-abstract p").count() == 1
+    marks = page.locator(".mscdm-abstract mark.mscdm-include")
+    assert marks.count() >= 5
+    assert marks.first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(200, 240, 200)"
+    assert page.get_by_role("link", name="DOI 10.3390/biomimetics10010049").is_visible()
+    assert "Vesicle type:" in page.locator("article").inner_text()
+    assert "000_df040756cddb4234.txt" in page.locator(".mscdm-occurrences").inner_text()
+    # The raw record opens on demand.
+    page.locator(".mscdm-occurrences summary").first.click()
+    assert page.locator(".mscdm-raw").first.is_visible()
+    shot(page, "record-page.png")
+
+
+def test_hostile_record_stays_inert(server, page):
+    base, path = server
+    page.goto(f"{base}/review/-/record/{record_id(path, 'Adipose-derived%')}")
+    page.wait_for_load_state("networkidle")
+    assert page.dialogs == []
+    assert "<script>alert('title')</script>" in page.locator("article h1").inner_text()
+    assert page.locator("article img").count() == 0
+    assert page.locator("article script").count() == 0
+    labels = page.locator(".mscdm-abstract .mscdm-label").all_inner_texts()
+    assert labels == ["BACKGROUND:", "METHODS:"]
+    shot(page, "record-page-hostile.png")
+    page.goto(f"{base}/review/records")
+    page.wait_for_load_state("networkidle")
+    assert page.dialogs == []
+
+
+def test_faceted_table_filters_by_a_tag(server, page):
+    base, _ = server
+    page.goto(f"{base}/review/records")
+    facet = page.locator(".facet-info", has_text="Auto tag: Vesicle type")
+    assert facet.is_visible()
+    facet.get_by_role("link", name="Exosome").click()
+    page.wait_for_url("**_term=vesicle*")
+    assert "2 rows" in page.locator("h3").first.inner_text()
+    assert 'Auto tag: Vesicle type is "Exosome"' in page.content()
+    shot(page, "records-table-faceted.png")
+    # Titles link to the record page.
+    page.locator("a.mscdm-record-link").first.click()
+    page.wait_for_url("**/-/record/*")
+    assert page.locator("article h1").is_visible()
+
+
+def test_overview_and_a_chart(server, page):
+    base, _ = server
+    page.goto(f"{base}/review/-/overview")
+    assert "3 records" in page.locator(".mscdm-totals").inner_text()
+    shot(page, "overview.png")
+    page.get_by_role("link", name="Records per automatic domain tag").click()
+    # datasette-vega reads the chart settings from the URL fragment and draws it.
+    page.wait_for_selector("canvas, svg.marks", timeout=15000)
+    shot(page, "chart-records-per-tag.png")
