@@ -179,3 +179,19 @@ async def test_immutable_copy_browses(tmp_path):
     data = (await ds.client.get("/review/records.json?_extra=facet_results")).json()
     assert "Auto tag: Vesicle type" in data["facet_results"]["results"]
     assert (await ds.client.get("/review/mscdm_records_per_tag.json")).status_code == 200
+    # A filtered page counts facets through a temporary table: allowed read-only too.
+    filtered = (await ds.client.get("/review/records.json?_search=exosomes"
+                                    "&_extra=facet_results,facets_timed_out")).json()
+    assert filtered["facets_timed_out"] == []
+    years = filtered["facet_results"]["results"]["year"]["results"]
+    assert {v["value"]: v["count"] for v in years} == {2025: 1, 2024: 1}
+
+
+@pytest.mark.asyncio
+async def test_column_facet_selection_uses_datasettes_own_filter(ds):
+    data = (await ds.client.get("/review/records.json?year=2024&_extra=facet_results,count")).json()
+    assert data["count"] == 1
+    [year] = data["facet_results"]["results"]["year"]["results"]
+    assert year["selected"] and "year=" not in year["toggle_url"]
+    vesicles = data["facet_results"]["results"]["Auto tag: Vesicle type"]["results"]
+    assert {v["value"]: v["count"] for v in vesicles} == {"Exosome": 1}
