@@ -43,9 +43,9 @@ def test_bad_file_is_reported_and_others_still_load(name, tmp_path, fresh_db, ro
     assert result.exit_code == 1
     assert f"error: {bad}: {message}" in result.output
     sources = {s["path"]: s for s in rows(fresh_db, "select * from sources")}
-    assert sources[str(bad.resolve())]["status"] == "failed"
-    assert message in sources[str(bad.resolve())]["error"]
-    assert sources[str(GOOD.resolve())]["status"] == "loaded"
+    assert sources[os.path.abspath(bad)]["status"] == "failed"
+    assert message in sources[os.path.abspath(bad)]["error"]
+    assert sources[os.path.abspath(GOOD)]["status"] == "loaded"
     # Nothing from the bad file is in the database.
     assert rows(fresh_db, "select count(*) n from occurrences")[0]["n"] == 3
     assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3

@@ -155,7 +155,7 @@ def test_kill_during_load_then_rerun_finishes(tmp_path, fresh_db, rows):
     process.wait()
     # Consistent: nothing of the big file, the earlier file intact.
     assert rows(fresh_db, "pragma integrity_check")[0]["integrity_check"] == "ok"
-    assert [s["path"] for s in rows(fresh_db, "select path from sources")] == [str(MEDLINE.resolve())]
+    assert [s["path"] for s in rows(fresh_db, "select path from sources")] == [os.path.abspath(MEDLINE)]
     assert rows(fresh_db, "select count(*) n from occurrences")[0]["n"] == 3
     assert fts_matches_records(fresh_db)
     # Rerunning the same command finishes the job.
