@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 import synthetic  # noqa: E402
+from serve import serve  # noqa: E402
 
 PAGES = {
     "table HTML, all facets": "/review/records",
@@ -44,12 +44,6 @@ PAGES = {
     "record page": "/review/-/record/1",
     "overview page": "/review/-/overview",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build(db: Path, n: int):
@@ -76,20 +70,7 @@ def main():
         db = args.db or Path(tmp) / "review.db"
         if not args.db:
             build(db, args.records)
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "datasette", "serve", str(db), "--metadata",
-             str(REPO / "metadata.yml"), "--config", str(REPO / "datasette.yaml"),
-             "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        with serve(db) as base:
             print(f"{'page':<26} {'p50 ms':>8} {'p95 ms':>8}  facets timed out")
             for name, path in PAGES.items():
                 times, timed_out, errors = [], set(), []
@@ -110,9 +91,6 @@ def main():
                     print(f"{name:<26} {statistics.median(times):>8.0f} "
                           f"{percentile(times, 0.95):>8.0f}  {', '.join(sorted(timed_out)) or 'none'}",
                           flush=True)
-        finally:
-            server.terminate()
-            server.wait(10)
 
 
 if __name__ == "__main__":

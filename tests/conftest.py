@@ -90,6 +90,14 @@ def build_review_db(path, tmp_path):
     return path
 
 
+def record_id(path, title_like) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("select id from records where title like ?", [title_like]).fetchone()[0]
+    finally:
+        conn.close()
+
+
 def datasette_for(path, **kwargs):
     import yaml
     from datasette.app import Datasette

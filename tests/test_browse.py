@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 import pytest_asyncio
 
-from conftest import build_review_db, datasette_for
+from conftest import build_review_db, datasette_for, record_id
 from datasette_mscdm.review_db import CHART_QUERIES
 
 
@@ -18,14 +18,6 @@ async def ds(tmp_path):
     datasette = datasette_for(path)
     await datasette.invoke_startup()
     return datasette
-
-
-def record_id(path_or_ds, title_like):
-    conn = sqlite3.connect(path_or_ds)
-    try:
-        return conn.execute("select id from records where title like ?", [title_like]).fetchone()[0]
-    finally:
-        conn.close()
 
 
 @pytest.mark.asyncio

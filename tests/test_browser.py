@@ -2,16 +2,11 @@
 Screenshots are kept in tests/artefacts/."""
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
+from serve import serve
 
-from conftest import ARTEFACTS, REPO, build_review_db
+from conftest import ARTEFACTS, build_review_db, record_id
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -20,36 +15,12 @@ pytestmark = pytest.mark.skipif(
     reason="headless tests need Debian's chromium (scripts/test.sh installs it)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     path = build_review_db(tmp / "review.db", tmp)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(path), "--metadata",
-         str(REPO / "metadata.yml"), "--config", str(REPO / "datasette.yaml"),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(process.stderr.read().decode())
-            time.sleep(0.1)
-    yield base, path
-    process.terminate()
-    process.wait(10)
+    with serve(path) as base:
+        yield base, path
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +50,6 @@ def page(browser):
 def shot(page, name):
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / name), full_page=True)
-
-
-def record_id(path, title_like):
-    import sqlite3
-
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute("select id from records where title like ?", [title_like]).fetchone()[0]
-    finally:
-        conn.close()
 
 
 def test_record_page_as_a_reviewer_sees_it(server, page):
