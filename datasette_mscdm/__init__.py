@@ -39,7 +39,7 @@ def filters_from_request(request, database, table, datasette):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette, request):
-    return render_record_cell(row, value, column, table, database, datasette)
+    return render_record_cell(row, value, column, table, database, datasette, request)
 
 
 @hookimpl

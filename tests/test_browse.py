@@ -119,10 +119,15 @@ async def test_hostile_fields_stay_inert_everywhere(ds, tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_table_links_titles_and_highlights_abstracts(ds):
+async def test_table_links_titles_and_highlights_abstracts(ds, tmp_path):
     html = (await ds.client.get("/review/records")).text
     assert re.search(r'<a class="mscdm-record-link" href="/review/-/record/\d+">', html)
     assert '<mark class="mscdm-include">' in html
+    assert "have attracted attention as a novel" not in html  # abstracts cut in the table
+    rid = record_id(tmp_path / "review.db", "The Potential%")
+    row_html = (await ds.client.get(f"/review/records/{rid}")).text
+    assert "which have shown therapeutic effects in both type 1 and type 2 DM." in row_html
+    assert '<mark class="mscdm-include">exosomes</mark>' in row_html
 
 
 @pytest.mark.asyncio
