@@ -166,3 +166,30 @@ def test_kill_during_load_then_rerun_finishes(tmp_path, fresh_db, rows):
     distinct = len({r["doi"] for r in records})
     assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3 + distinct
     assert fts_matches_records(fresh_db)
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path, fresh_db):
+    import pty
+
+    big = synthetic.write_ris(tmp_path / "big.ris", synthetic.make_records(8000, seed=3))
+    # stderr on a pseudo-terminal: a load of a few seconds shows a progress bar.
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([*_mscdm(), "load", str(fresh_db), str(big)],
+                               stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait() == 0
+    os.close(controller)
+    assert b"Loading" in shown and b"100%" in shown
+    # Not a terminal (a pipe): no bar.
+    again = subprocess.run([*_mscdm(), "load", str(tmp_path / "other.db"), str(big)],
+                           capture_output=True)
+    assert again.returncode == 0 and b"Loading" not in again.stderr
