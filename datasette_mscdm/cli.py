@@ -89,12 +89,9 @@ def load(db, paths, source_name, format_name, as_json):
     database = open_database(db)
     loader = Loader(database, source_name=source_name, format_name=format_name,
                     on_progress=progress.advance)
-    results = []
     try:
-        for path in files:
-            results.append(loader.load_file(path))
+        results = loader.load_paths(files)
     finally:
-        loader.close()
         progress.close()
         database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         database.conn.close()

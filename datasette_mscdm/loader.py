@@ -129,6 +129,8 @@ class Loader:
     # ------------------------------------------------------------ files
 
     def load_paths(self, paths: Iterable[str | Path]) -> list[FileResult]:
+        """Load files and directories (see iter_files); commit at the end even
+        when interrupted, so every file finished so far stays loaded."""
         try:
             return [self.load_file(path) for path in iter_files(paths)]
         finally:
@@ -231,7 +233,7 @@ class Loader:
         reported = 0
         with stream:
             position = self._position = 0
-            records = formats.parse(module, stream)
+            records = module.parse(stream)
             while True:
                 try:
                     parsed = next(records)

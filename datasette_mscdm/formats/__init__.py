@@ -12,7 +12,6 @@ A format module provides:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, TextIO
 
 from ..records import Record
 from ..textio import LoadError
@@ -71,7 +70,3 @@ def detect(head: str):
         "unrecognised format: not one of " + ", ".join(m.LABEL for m in FORMATS),
         "start of file",
     )
-
-
-def parse(module, stream: TextIO) -> Iterator[Parsed]:
-    yield from module.parse(stream)
