@@ -36,11 +36,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.replace("\u2019", "'"))
 
 
-def _positions(tokens: list[str]) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {}
-    for i, token in enumerate(tokens):
-        found.setdefault(token, []).append(i)
-    return found
 
 
 class VocabularyError(ValueError):
@@ -59,6 +54,17 @@ class _Patterns:
     term: int
     fields: tuple[str, ...]
     regex: re.Pattern
+    # Lower-cased literal starts, one of which every match contains
+    # ("mir-" for miR-\d+); None when a pattern has no literal start.
+    needles: tuple[str, ...] | None
+
+
+_META = re.compile(r"[\\.^$*+?{}\[\]|()]")
+
+
+def _literal_start(pattern: str) -> str | None:
+    start = _META.split(pattern, 1)[0]
+    return start.lower() if len(start) >= 2 else None
 
 
 @dataclass
@@ -66,7 +72,7 @@ class Vocabulary:
     groups: dict[str, str]  # key -> label, in order
     terms: list[Term]
     source: str  # the YAML text, stored with the tags it produced
-    # field -> case_sensitive -> first word -> [(all words, term index)]
+    # field -> case_sensitive -> first word -> [(the words joined by spaces, term index)]
     _index: dict = field(default_factory=dict, repr=False)
     _patterns: list[_Patterns] = field(default_factory=list, repr=False)
     _first_words: dict = field(default_factory=dict, repr=False)
@@ -89,23 +95,32 @@ class Vocabulary:
                 tokens = original if case_sensitive else lowered
                 # Only words that start some synonym matter; intersecting with
                 # the (frozen) set of first words finds them in C.
-                positions = None
+                joined = None
                 for first in self._first_words[name, case_sensitive].intersection(tokens):
                     for phrase, term in index[first]:
                         if term in matched:
                             continue
-                        if len(phrase) == 1:
+                        if " " not in phrase:
                             matched.add(term)
                             continue
-                        if positions is None:
-                            positions = _positions(tokens)
-                        size = len(phrase)
-                        if any(tuple(tokens[i:i + size]) == phrase for i in positions[first]):
+                        # A phrase of several words: a substring search of the
+                        # words joined by single spaces (padded, so whole words).
+                        if joined is None:
+                            joined = f" {' '.join(tokens)} "
+                        if f" {phrase} " in joined:
                             matched.add(term)
         for rule in self._patterns:
-            if rule.term not in matched and any(
-                    texts.get(name) and rule.regex.search(texts[name]) for name in rule.fields):
-                matched.add(rule.term)
+            if rule.term in matched:
+                continue
+            for name in rule.fields:
+                text = texts.get(name)
+                if not text:
+                    continue
+                if rule.needles and not any(n in text.lower() for n in rule.needles):
+                    continue
+                if rule.regex.search(text):
+                    matched.add(rule.term)
+                    break
         found: dict[str, list[str]] = {}
         for index in sorted(matched):
             term = self.terms[index]
@@ -125,19 +140,21 @@ class Vocabulary:
             raise VocabularyError(f"{where}: unknown field(s) {sorted(unknown)} in 'in'")
         case_sensitive = bool(spec.get("case_sensitive"))
         for synonym in synonyms:
-            phrase = tuple(words(synonym) if case_sensitive else words(synonym.lower()))
+            phrase = words(synonym) if case_sensitive else words(synonym.lower())
             if not phrase:
                 raise VocabularyError(f"{where}: synonym {synonym!r} has no words")
             for name in fields:
                 index = self._index.setdefault(name, {}).setdefault(case_sensitive, {})
-                index.setdefault(phrase[0], []).append((phrase, term))
+                index.setdefault(phrase[0], []).append((" ".join(phrase), term))
         if patterns:
             flags = 0 if case_sensitive else re.IGNORECASE
             try:
                 regex = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", flags)
             except re.error as error:
                 raise VocabularyError(f"{where}: bad pattern: {error}") from error
-            self._patterns.append(_Patterns(term, fields, regex))
+            starts = [_literal_start(p) for p in patterns]
+            needles = None if None in starts else tuple(starts)
+            self._patterns.append(_Patterns(term, fields, regex, needles))
         return True
 
 
