@@ -1,7 +1,6 @@
 """Browsing a loaded review database in a real Datasette: facets, filters,
 record and overview pages, highlighting, chart queries, read-only copies."""
 
-import json
 import re
 import sqlite3
 
