@@ -22,7 +22,6 @@ count each facet straight from its index, concurrently.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sqlite3
 
@@ -32,6 +31,7 @@ from datasette.filters import FilterArguments
 from datasette.utils import (escape_sqlite, path_with_added_args, path_with_removed_args,
                              sqlite_timelimit)
 
+from .review_db import is_review_database, vocabulary_groups
 from .terms import BUILTIN_FACETS
 
 TERM_ARG = "_term"
@@ -52,19 +52,13 @@ def parse_term_args(values: list[str]) -> list[tuple[str, str]]:
 async def is_review_table(datasette, database: str, table: str | None) -> bool:
     if table != "records" or database not in datasette.databases:
         return False
-    return await datasette.get_database(database).table_exists("record_terms")
+    return await is_review_database(datasette.get_database(database))
 
 
 async def facet_labels(db) -> dict[str, str]:
     """record_terms facet key -> heading: the built-in ones, then the vocabulary's groups."""
-    labels = dict(BUILTIN_FACETS)
-    if await db.table_exists("tag_vocabulary"):
-        row = (await db.execute(
-            "select groups from tag_vocabulary order by id desc limit 1")).first()
-        if row:
-            groups = json.loads(row["groups"])
-            labels.update({key: f"Auto tag: {label}" for key, label in groups.items()})
-    return labels
+    groups = await vocabulary_groups(db)
+    return {**BUILTIN_FACETS, **{key: f"Auto tag: {label}" for key, label in groups.items()}}
 
 
 def _facet_sql(facet: dict, size: int, restricted: bool) -> str:

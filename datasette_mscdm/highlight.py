@@ -7,6 +7,7 @@ an abstract (`<script>`) can never become live.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -82,7 +83,12 @@ class Highlighter:
 
 
 def _compile(terms) -> re.Pattern | None:
-    terms = [str(t).strip() for t in terms or [] if str(t).strip()]
+    return _compile_terms(tuple(str(t).strip() for t in terms or [] if str(t).strip()))
+
+
+@functools.lru_cache(maxsize=64)
+def _compile_terms(terms: tuple[str, ...]) -> re.Pattern | None:
+    # Cached: table pages build a highlighter for every abstract cell.
     if not terms:
         return None
     # Whole words at the start, any ending ("exosome" marks "exosomes");

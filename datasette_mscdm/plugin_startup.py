@@ -7,8 +7,7 @@ from datasette.resources import DatabaseResource
 from sqlite_utils import Database
 
 from .review_db import CHART_QUERIES, chart_fragment, is_review_database
-from .schema import is_review_database as has_review_migrations
-from .schema import migrations
+from .schema import has_review_schema, migrations
 
 
 async def start_up(datasette) -> None:
@@ -26,7 +25,7 @@ async def upgrade_review_databases(datasette) -> None:
 
         def upgrade(conn):
             db = Database(conn)
-            if has_review_migrations(db) and migrations.pending(db):
+            if has_review_schema(db) and migrations.pending(db):
                 migrations.apply(db)
 
         await database.execute_write_fn(upgrade, block=True)

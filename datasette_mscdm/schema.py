@@ -214,7 +214,7 @@ def m002_browsing(db: Database):
     retag_all(db.conn, vocabulary=None)
 
 
-def is_review_database(db: Database) -> bool:
+def has_review_schema(db: Database) -> bool:
     return "_sqlite_migrations" in db.table_names() and bool(
         [m for m in migrations.applied(db)])
 

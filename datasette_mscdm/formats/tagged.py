@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
+from ..textio import LoadError
+
 # Longest value line a tagged export legitimately has (abstracts in one line
 # run to tens of KB). Longer lines mean the file is not what it seems.
 MAX_LINE = 4 * 1024 * 1024
@@ -116,8 +118,6 @@ def read_tagged(
     for number, line in enumerate(lines, 1):
         line = line.rstrip("\n")
         if len(line) > MAX_LINE:
-            from ..textio import LoadError
-
             raise LoadError(f"line longer than {MAX_LINE} characters", f"line {number}")
         if not line.strip():
             if record is not None and blank_ends:
