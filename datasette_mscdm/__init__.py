@@ -9,6 +9,7 @@ from .cells import render_record_cell
 from .facets import TermFacet, term_filters
 from .plugin_startup import menu_links_for, start_up
 from .routes import ROUTES
+from .screening.access import ACTIONS, permission_sql
 
 
 @hookimpl
@@ -22,6 +23,16 @@ def startup(datasette):
 @hookimpl
 def register_routes():
     return ROUTES
+
+
+@hookimpl
+def register_actions(datasette):
+    return ACTIONS
+
+
+@hookimpl
+def permission_resources_sql(datasette, actor, action):
+    return permission_sql(datasette, actor, action)
 
 
 @hookimpl

@@ -20,8 +20,30 @@ def _is_record_row(row, table) -> bool:
     return "auto_tags" in keys and "id" in keys
 
 
+STAGE_OF_COLUMN = {"ta_status": "title_abstract", "ft_status": "full_text"}
+
+
+def status_cell(row, value, column, database, datasette):
+    """A status as a badge; on a writable review, stage statuses link to
+    the screening page for that record, so the table is a work list."""
+    if value is None:
+        return None
+    badge = Markup('<span class="mscdm-status mscdm-status-{}">{}</span>').format(
+        str(value).replace(" ", "-"), value)
+    stage = STAGE_OF_COLUMN.get(column)
+    if stage and datasette.get_database(database).is_mutable:
+        href = (datasette.urls.database(database)
+                + f"/-/screen?stage={stage}&record={row['id']}")
+        return badge + Markup(' <a class="mscdm-decide-link" href="{}">decide</a>').format(href)
+    return badge
+
+
 def render_record_cell(row, value, column, table, database, datasette, request=None):
-    if column not in ("title", "abstract") or not _is_record_row(row, table):
+    if not _is_record_row(row, table):
+        return None
+    if column in ("ta_status", "ft_status", "screening_status"):
+        return status_cell(row, value, column, database, datasette)
+    if column not in ("title", "abstract"):
         return None
     if column == "title":
         href = datasette.urls.database(database) + f"/-/record/{row['id']}"

@@ -174,3 +174,8 @@ def tag(db, vocabulary_path, as_json):
         click.echo(f"{groups.get(key, key)}:")
         for term, n in sorted(terms.items(), key=lambda item: -item[1]):
             click.echo(f"  {n:>7}  {term}")
+
+
+from .cli_reviewer import reviewer  # noqa: E402  (a command group of its own module)
+
+cli.add_command(reviewer)

@@ -8,10 +8,13 @@ from sqlite_utils import Database
 
 from .review_db import CHART_QUERIES, chart_fragment, is_review_database
 from .schema import has_review_schema, migrations
+from .screening.access import configured_protocol, protocol_for
+from .screening.store import ensure_order
 
 
 async def start_up(datasette) -> None:
     await upgrade_review_databases(datasette)
+    await prepare_screening(datasette)
     await register_chart_queries(datasette)
 
 
@@ -29,6 +32,17 @@ async def upgrade_review_databases(datasette) -> None:
                 migrations.apply(db)
 
         await database.execute_write_fn(upgrade, block=True)
+
+
+async def prepare_screening(datasette) -> None:
+    """Refuse to start on a protocol configuration that does not parse (the
+    error names the key), and put writable reviews in screening order."""
+    for name in await review_database_names(datasette):
+        configured_protocol(datasette, name)
+        db = datasette.get_database(name)
+        if db.is_mutable and await db.table_exists("decisions"):
+            protocol = await protocol_for(datasette, db)
+            await db.execute_write_fn(lambda conn: ensure_order(conn, protocol), block=True)
 
 
 async def review_database_names(datasette) -> list[str]:

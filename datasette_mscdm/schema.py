@@ -223,3 +223,118 @@ def ensure_schema(db: Database) -> None:
     """Create or upgrade the schema; safe to call on every start."""
     if migrations.pending(db):
         migrations.apply(db)
+
+
+# Screening (issue 4). Decisions are append-only: a change or an undo is a
+# new row, and triggers refuse UPDATE and DELETE so that nothing (not even a
+# stray `sqlite-utils` command) can rewrite who decided what. The status
+# columns on `records` are derived from the decisions, in the same
+# transaction as each decision (see screening/decide.py).
+SCREENING_SCHEMA = [
+    """
+-- Per-stage status: unscreened | awaiting second reviewer | included |
+-- excluded | maybe | conflict | not retrieved (full text only).
+-- ft_status is NULL until the record is included at title/abstract.
+ALTER TABLE records ADD COLUMN ta_status TEXT NOT NULL DEFAULT 'unscreened'
+    """,
+    """
+ALTER TABLE records ADD COLUMN ft_status TEXT
+    """,
+    """
+-- Reason of the exclusion in force (the stage that excluded it), for PRISMA.
+ALTER TABLE records ADD COLUMN exclusion_reason TEXT
+    """,
+    """
+-- Position in the protocol's screening order (random with a seed, or year).
+ALTER TABLE records ADD COLUMN screen_order INTEGER
+    """,
+    """
+CREATE INDEX records_ta_status ON records(ta_status)
+    """,
+    """
+CREATE INDEX records_ft_status ON records(ft_status)
+    """,
+    """
+-- The work queues: "the next record that needs me" walks one of these in
+-- screening order and skips the records I already decided.
+CREATE INDEX records_ta_queue ON records(screen_order, id)
+    WHERE ta_status IN ('unscreened', 'awaiting second reviewer')
+    """,
+    """
+CREATE INDEX records_ft_queue ON records(screen_order, id)
+    WHERE ft_status IN ('unscreened', 'awaiting second reviewer')
+    """,
+    """
+-- Reviewers of this review. Only a salted scrypt hash of the password is
+-- kept; the plugin hides this table and closes SQL on this database.
+CREATE TABLE mscdm_reviewers (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('reviewer', 'lead')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    removed_at TEXT              -- set by `mscdm reviewer remove`; decisions stay
+)
+    """,
+    """
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    record_id INTEGER NOT NULL REFERENCES records(id),
+    stage TEXT NOT NULL CHECK (stage IN ('title_abstract', 'full_text')),
+    reviewer TEXT NOT NULL,
+    decision TEXT NOT NULL
+        CHECK (decision IN ('include', 'exclude', 'maybe', 'not_retrieved', 'undo')),
+    reason TEXT,
+    note TEXT,
+    -- screen: a reviewer's vote; resolution: a lead settling a conflict or
+    -- maybe; bulk: a lead's exclusion of every record matching a search.
+    kind TEXT NOT NULL DEFAULT 'screen' CHECK (kind IN ('screen', 'resolution', 'bulk')),
+    undoes INTEGER REFERENCES decisions(id),   -- for decision = 'undo'
+    request_id TEXT UNIQUE,      -- client-chosen; a re-sent request records nothing twice
+    created_at TEXT NOT NULL
+)
+    """,
+    """
+CREATE INDEX decisions_record ON decisions(record_id, stage)
+    """,
+    """
+CREATE INDEX decisions_reviewer ON decisions(reviewer, stage, record_id)
+    """,
+    """
+CREATE INDEX decisions_undoes ON decisions(undoes) WHERE undoes IS NOT NULL
+    """,
+    """
+CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision instead');
+END
+    """,
+    """
+CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record an undo instead');
+END
+    """,
+    """
+-- Every protocol a lead saved; the latest is in force (else datasette.yaml).
+CREATE TABLE mscdm_protocol (
+    id INTEGER PRIMARY KEY,
+    protocol TEXT NOT NULL,      -- JSON
+    changed_by TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+)
+    """,
+    """
+-- Which screening order screen_order holds, and up to which record id.
+CREATE TABLE mscdm_screen_order (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    signature TEXT NOT NULL,
+    max_record_id INTEGER NOT NULL
+)
+    """,
+]
+
+
+@migrations()
+def m003_screening(db: Database):
+    for statement in SCREENING_SCHEMA:
+        db.execute(statement)

@@ -106,3 +106,38 @@ def datasette_for(path, **kwargs):
     config = yaml.safe_load((REPO / "datasette.yaml").read_text(encoding="utf-8"))
     return Datasette([str(path)] if not kwargs.get("immutables") else [],
                      metadata=metadata, config=config, **kwargs)
+
+
+REVIEWERS = {"alice": "lead", "bob": "reviewer", "carol": "reviewer"}
+
+
+def password_of(name: str) -> str:
+    return f"{name}-secret-password"
+
+
+def add_reviewers(path, reviewers=None):
+    from datasette_mscdm.screening import store
+
+    conn = store.connect(path)
+    try:
+        for name, role in (reviewers or REVIEWERS).items():
+            store.add_reviewer(conn, name, role, password_of(name))
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def screening_db(tmp_path):
+    """The seeds and the hostile record, with lead alice and reviewers bob
+    and carol."""
+    path = build_review_db(tmp_path / "review.db", tmp_path)
+    add_reviewers(path)
+    return path
+
+
+async def login(ds, name, password=None, database="review") -> dict:
+    """Log in through the real login form; returns the cookies to send."""
+    response = await ds.client.post(f"/{database}/-/login", data={
+        "name": name, "password": password or password_of(name)})
+    assert response.status_code == 302, response.text
+    return {"ds_actor": response.cookies["ds_actor"]}

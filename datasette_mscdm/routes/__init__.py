@@ -1,9 +1,29 @@
 """Plugin pages, one module per page, all under /<database>/-/."""
 
+from .api import decisions_json, history_json, next_json, progress_json, undo_json
+from .auth import login_view, logout_view
+from .bulk import bulk_view
+from .conflicts import conflicts_view
 from .overview import overview_view
+from .protocol import protocol_view
 from .record import record_view
+from .screen import screen_view, undo_view
+
+DB = r"^/(?P<database>[^/]+)/-/"
 
 ROUTES = [
-    (r"^/(?P<database>[^/]+)/-/record/(?P<record_id>\d+)$", record_view),
-    (r"^/(?P<database>[^/]+)/-/overview$", overview_view),
+    (DB + r"record/(?P<record_id>\d+)$", record_view),
+    (DB + r"record/(?P<record_id>\d+)/history\.json$", history_json),
+    (DB + r"overview$", overview_view),
+    (DB + r"login$", login_view),
+    (DB + r"logout$", logout_view),
+    (DB + r"screen$", screen_view),
+    (DB + r"screen/undo$", undo_view),
+    (DB + r"screen/decisions\.json$", decisions_json),
+    (DB + r"screen/undo\.json$", undo_json),
+    (DB + r"screen/next\.json$", next_json),
+    (DB + r"screen/progress\.json$", progress_json),
+    (DB + r"conflicts$", conflicts_view),
+    (DB + r"bulk-exclude$", bulk_view),
+    (DB + r"protocol$", protocol_view),
 ]

@@ -6,7 +6,11 @@ from datasette import NotFound, Response
 
 from ..highlight import Highlighter, safe_url
 from ..review_db import fetch_occurrences, fetch_record, vocabulary_groups
-from .common import review_database
+from ..screening.access import SCREEN, current_reviewer
+from ..screening.protocol import STAGES
+from .api import visible_history
+from .common import can, ready_protocol, review_database
+from .screen import card_context
 
 
 async def record_view(datasette, request):
@@ -39,5 +43,17 @@ async def record_view(datasette, request):
         "table_url": datasette.urls.table(db.name, "records"),
         "overview_url": datasette.urls.database(db.name) + "/-/overview",
     }
+    if await db.table_exists("decisions"):
+        context["history"] = await visible_history(datasette, request, db, record_id)
+        context["stage_labels"] = STAGES
+        if await can(datasette, request, db, SCREEN):
+            # Decide here, at the stage the record is in, and come back.
+            protocol = await ready_protocol(datasette, db)
+            stage = ("full_text" if record.get("ta_status") == "included"
+                     and protocol.has_stage("full_text") else "title_abstract")
+            reviewer = await current_reviewer(db, request.actor)
+            context["decide"] = await card_context(
+                datasette, db, protocol, reviewer, stage, record_id,
+                next_url=request.path)
     return Response.html(await datasette.render_template(
         "mscdm_record.html", context, request=request))

@@ -1,0 +1,143 @@
+"""The screening page: /<database>/-/screen (GET the next record, POST a
+decision) and /<database>/-/screen/undo (POST). Works as plain HTML forms;
+static/mscdm-screen.js adds keyboard shortcuts and moves on without a full
+page load through the JSON endpoints in api.py."""
+
+from __future__ import annotations
+
+import uuid
+
+from datasette import Forbidden, Response
+
+from ..highlight import Highlighter
+from ..review_db import fetch_record, vocabulary_groups
+from ..screening import store
+from ..screening.access import SCREEN, current_reviewer
+from ..screening.protocol import STAGES
+from .common import (READ_ONLY, can, login_url, ready_protocol, require_reviewer, safe_next,
+                     screening_database, write)
+
+
+def stage_from(value: str | None, protocol, default: str = "title_abstract") -> str:
+    return value if value in STAGES and protocol.has_stage(value) else default
+
+
+def screen_url(datasette, db, stage: str, record_id: int | None = None) -> str:
+    url = f"{datasette.urls.database(db.name)}/-/screen?stage={stage}"
+    return url + (f"&record={record_id}" if record_id else "")
+
+
+async def default_stage(db, protocol, reviewer) -> str:
+    """Title/abstract while it has work for this reviewer, then full text."""
+    for stage in protocol.stages:
+        if await db.execute_fn(lambda c: store.next_record_id(c, reviewer.name, stage.key)):
+            return stage.key
+    return "title_abstract"
+
+
+async def card_context(datasette, db, protocol, reviewer, stage: str,
+                       record_id: int | None, next_url: str | None = None) -> dict:
+    """What the record card (mscdm_screen_card.html) shows: the record, the
+    reviewer's own vote on it, and the decision form."""
+    record = await fetch_record(db, record_id) if record_id else None
+    stage_config = protocol.stage(stage)
+    context = {
+        "database": db.name, "stage": stage, "stage_label": stage_config.label,
+        "stage_config": stage_config, "record": record, "reviewer": reviewer,
+        "request_id": uuid.uuid4().hex,
+        "screen_action": f"{datasette.urls.database(db.name)}/-/screen",
+        "undo_action": f"{datasette.urls.database(db.name)}/-/screen/undo",
+        "next": next_url or "",
+    }
+    if record is None:
+        return context
+    marks = Highlighter.for_database(datasette, db.name)
+    groups = await vocabulary_groups(db)
+    context.update({
+        "title_html": marks.markup(record["title"]),
+        "abstract": marks.paragraphs(record["abstract"]),
+        "tags": [{"label": groups.get(key, key), "terms": terms}
+                 for key, terms in record["auto_tags"].items()],
+        "my_vote": await db.execute_fn(
+            lambda c: store.my_vote(c, reviewer.name, record["id"], stage)),
+        "record_url": f"{datasette.urls.database(db.name)}/-/record/{record['id']}",
+        "stage_status": record[store.STATUS_COLUMN[stage]],
+    })
+    return context
+
+
+async def screen_view(datasette, request):
+    db = await screening_database(datasette, request)
+    if request.method == "POST":
+        return await _decide(datasette, request, db)
+    if not db.is_mutable:
+        raise Forbidden(READ_ONLY)
+    if not await can(datasette, request, db, SCREEN):
+        return Response.redirect(login_url(datasette, db, request))
+    reviewer = await current_reviewer(db, request.actor)
+    protocol = await ready_protocol(datasette, db)
+    stage = stage_from(request.args.get("stage"), protocol,
+                       await default_stage(db, protocol, reviewer))
+    record_id = request.args.get("record")
+    record_id = int(record_id) if record_id and record_id.isdigit() else await db.execute_fn(
+        lambda c: store.next_record_id(c, reviewer.name, stage))
+    return await _page(datasette, request, db, protocol, reviewer, stage, record_id)
+
+
+async def _page(datasette, request, db, protocol, reviewer, stage, record_id,
+                error: str | None = None, status: int = 200, next_url: str | None = None):
+    card = await card_context(datasette, db, protocol, reviewer, stage, record_id, next_url)
+    if record_id and card["record"] is None:
+        error, status = f"No record {record_id}.", 404
+    progress = await db.execute_fn(lambda c: store.progress(c, reviewer.name, stage))
+    base = datasette.urls.database(db.name)
+    context = dict(card, error=error, progress=progress, protocol=protocol,
+                   stages=[{"key": s.key, "label": s.label, "url": screen_url(datasette, db, s.key),
+                            "current": s.key == stage} for s in protocol.stages],
+                   urls={"decide_json": f"{base}/-/screen/decisions.json?card=1",
+                         "undo_json": f"{base}/-/screen/undo.json?card=1",
+                         "progress_json": f"{base}/-/screen/progress.json?stage={stage}",
+                         "logout": f"{base}/-/logout", "conflicts": f"{base}/-/conflicts",
+                         "protocol": f"{base}/-/protocol",
+                         "js": datasette.urls.static_plugins("datasette_mscdm", "mscdm-screen.js"),
+                         "table": datasette.urls.table(
+                             db.name, "records")})
+    return Response.html(await datasette.render_template(
+        "mscdm_screen.html", context, request=request), status=status)
+
+
+async def _decide(datasette, request, db):
+    reviewer = await require_reviewer(datasette, request, db)
+    protocol = await ready_protocol(datasette, db)
+    form = await request.post_vars()
+    stage = stage_from(form.get("stage"), protocol)
+    record_id = int(form["record_id"]) if (form.get("record_id") or "").isdigit() else None
+    try:
+        if record_id is None:
+            raise store.ScreeningError("which record? (record_id is missing)")
+        await write(db, lambda conn: store.record_decision(
+            conn, protocol, reviewer, record_id, stage, form.get("decision") or "",
+            form.get("reason"), form.get("note"), request_id=form.get("request_id") or None))
+    except store.ScreeningError as error:
+        return await _page(datasette, request, db, protocol, reviewer, stage, record_id,
+                           error=str(error), status=error.status, next_url=form.get("next"))
+    return Response.redirect(
+        safe_next(datasette, db, form.get("next"), screen_url(datasette, db, stage)), status=303)
+
+
+async def undo_view(datasette, request):
+    db = await screening_database(datasette, request)
+    if request.method != "POST":
+        return Response.text("Undo with a POST (the undo button).", status=405)
+    reviewer = await require_reviewer(datasette, request, db)
+    protocol = await ready_protocol(datasette, db)
+    form = await request.post_vars()
+    stage = stage_from(form.get("stage"), protocol)
+    try:
+        result = await write(db, lambda conn: store.undo_last(
+            conn, protocol, reviewer, stage, request_id=form.get("request_id") or None))
+    except store.ScreeningError as error:
+        return await _page(datasette, request, db, protocol, reviewer, stage, None,
+                           error=str(error), status=error.status)
+    return Response.redirect(
+        screen_url(datasette, db, stage, result["undone"]["record_id"]), status=303)

@@ -1,0 +1,132 @@
+"""The screening protocol: stages, reviewers per record, blinding, reasons and
+record order.
+
+It starts from the plugin configuration (`screening:` in datasette.yaml) and
+a lead may replace it from the protocol page; every saved version is kept in
+`mscdm_protocol` and the latest is in force.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+STAGES = {"title_abstract": "Title/abstract", "full_text": "Full text"}
+ORDERS = ("random", "year", "year_desc")
+DECISIONS = ("include", "exclude", "maybe")
+
+DEFAULT_REASONS = {
+    "title_abstract": ["Wrong population", "Wrong intervention", "Wrong outcome",
+                       "Wrong study design", "Wrong publication type", "Duplicate", "Other"],
+    "full_text": ["Wrong population", "Wrong intervention", "Wrong outcome",
+                  "Wrong study design", "Wrong publication type", "Insufficient data",
+                  "Duplicate", "Other"],
+}
+
+
+class ProtocolError(ValueError):
+    """A protocol that cannot be applied; the message says which key."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    reviewers: int = 2           # decisions needed per record (1 or 2)
+    reasons: tuple[str, ...] = ()
+    require_reason: bool = False  # to exclude
+
+    @property
+    def label(self) -> str:
+        return STAGES[self.key]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    stages: tuple[Stage, ...] = field(default_factory=lambda: (
+        Stage("title_abstract", 2, tuple(DEFAULT_REASONS["title_abstract"]), False),
+        Stage("full_text", 2, tuple(DEFAULT_REASONS["full_text"]), True),
+    ))
+    blind: bool = True
+    order: str = "random"
+    seed: int = 1
+
+    def stage(self, key: str) -> Stage:
+        for stage in self.stages:
+            if stage.key == key:
+                return stage
+        raise ProtocolError(f"this review has no {key!r} stage")
+
+    def has_stage(self, key: str) -> bool:
+        return any(stage.key == key for stage in self.stages)
+
+    @property
+    def order_signature(self) -> str:
+        return f"{self.order}:{self.seed}" if self.order == "random" else self.order
+
+    def to_config(self) -> dict:
+        """The protocol as the `screening:` configuration that would produce it."""
+        config = {"blind": self.blind, "order": self.order, "seed": self.seed}
+        for key in STAGES:
+            if self.has_stage(key):
+                stage = asdict(self.stage(key))
+                stage.pop("key")
+                stage["reasons"] = list(stage["reasons"])
+                config[key] = stage
+            else:
+                config[key] = False
+        return config
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_config(), ensure_ascii=False)
+
+
+def _bool(value, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ProtocolError(f"{key} must be true or false, not {value!r}")
+
+
+def parse_protocol(config: dict | None) -> Protocol:
+    """A Protocol from a `screening:` mapping; missing keys take defaults."""
+    config = dict(config or {})
+    if not isinstance(config, dict):
+        raise ProtocolError("screening must be a mapping")
+    unknown = set(config) - {"blind", "order", "seed", *STAGES}
+    if unknown:
+        raise ProtocolError(f"unknown screening keys: {', '.join(sorted(unknown))}")
+    order = config.get("order", "random")
+    if order not in ORDERS:
+        raise ProtocolError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+    seed = config.get("seed", 1)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ProtocolError(f"seed must be a whole number, not {seed!r}")
+    stages = []
+    for key in STAGES:
+        stage_config = config.get(key, {})
+        if stage_config is False:
+            continue
+        if stage_config is None:
+            stage_config = {}
+        if not isinstance(stage_config, dict):
+            raise ProtocolError(f"{key} must be a mapping or false")
+        unknown = set(stage_config) - {"reviewers", "reasons", "require_reason"}
+        if unknown:
+            raise ProtocolError(f"unknown keys in {key}: {', '.join(sorted(unknown))}")
+        reviewers = stage_config.get("reviewers", 2)
+        if reviewers not in (1, 2) or isinstance(reviewers, bool):
+            raise ProtocolError(f"{key}.reviewers must be 1 or 2, not {reviewers!r}")
+        reasons = stage_config.get("reasons", DEFAULT_REASONS[key])
+        if not isinstance(reasons, list) or not all(
+                isinstance(r, str) and r.strip() for r in reasons):
+            raise ProtocolError(f"{key}.reasons must be a list of non-empty texts")
+        if len(set(reasons)) != len(reasons):
+            raise ProtocolError(f"{key}.reasons lists a reason twice")
+        require = _bool(stage_config.get("require_reason", key == "full_text"),
+                        f"{key}.require_reason")
+        if require and not reasons:
+            raise ProtocolError(f"{key}.require_reason needs a list of reasons")
+        stages.append(Stage(key, reviewers, tuple(r.strip() for r in reasons), require))
+    if not stages or stages[0].key != "title_abstract":
+        raise ProtocolError("a review needs its title_abstract stage")
+    return Protocol(stages=tuple(stages), blind=_bool(config.get("blind", True), "blind"),
+                    order=order, seed=seed)

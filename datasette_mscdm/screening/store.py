@@ -1,0 +1,407 @@
+"""SQL of screening, on a plain sqlite3 connection. The CLI calls these
+directly; the plugin runs the writes on Datasette's write connection
+(`execute_write_fn`, one transaction each) and the reads through
+`execute_fn`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from . import rules
+from .passwords import DUMMY_HASH, hash_password, verify_password
+from .protocol import Protocol, parse_protocol
+
+ROLES = ("reviewer", "lead")
+STATUS_COLUMN = {"title_abstract": "ta_status", "full_text": "ft_status"}
+QUEUE_INDEX = {"title_abstract": "records_ta_queue", "full_text": "records_ft_queue"}
+
+
+class ScreeningError(Exception):
+    """A decision or change that cannot be recorded; `status` is the HTTP
+    status a page answers with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _rows(conn, sql, params=()) -> list[dict]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# Reviewers -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reviewer:
+    name: str
+    role: str
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == "lead"
+
+
+def add_reviewer(conn, name: str, role: str, password: str) -> None:
+    name = name.strip()
+    if not name or len(name) > 100 or any(ch.isspace() and ch != " " for ch in name):
+        raise ScreeningError("a reviewer name is 1-100 characters on one line")
+    if role not in ROLES:
+        raise ScreeningError(f"role must be one of {', '.join(ROLES)}")
+    hashed = hash_password(password)
+    existing = conn.execute("SELECT removed_at FROM mscdm_reviewers WHERE name = ?",
+                            [name]).fetchone()
+    with conn:
+        if existing is None:
+            conn.execute("INSERT INTO mscdm_reviewers (name, role, password_hash, created_at)"
+                         " VALUES (?, ?, ?, ?)", [name, role, hashed, now()])
+        elif existing[0] is not None:
+            # A removed reviewer comes back under the same name: their past
+            # decisions are theirs again.
+            conn.execute("UPDATE mscdm_reviewers SET role = ?, password_hash = ?,"
+                         " removed_at = NULL WHERE name = ?", [role, hashed, name])
+        else:
+            raise ScreeningError(f"reviewer {name!r} already exists")
+
+
+def list_reviewers(conn) -> list[dict]:
+    return _rows(conn, """
+        SELECT r.name, r.role, r.created_at, r.removed_at,
+               (SELECT count(*) FROM decisions d WHERE d.reviewer = r.name) AS decisions
+        FROM mscdm_reviewers r ORDER BY r.removed_at IS NOT NULL, r.name""")
+
+
+def remove_reviewer(conn, name: str) -> None:
+    with conn:
+        changed = conn.execute("UPDATE mscdm_reviewers SET removed_at = ? WHERE name = ?"
+                               " AND removed_at IS NULL", [now(), name]).rowcount
+    if not changed:
+        raise ScreeningError(f"no active reviewer called {name!r}", 404)
+
+
+def active_reviewer(conn, name: str) -> Reviewer | None:
+    row = conn.execute("SELECT name, role FROM mscdm_reviewers WHERE name = ?"
+                       " AND removed_at IS NULL", [name]).fetchone()
+    return Reviewer(*row) if row else None
+
+
+def check_login(conn, name: str, password: str) -> Reviewer | None:
+    row = conn.execute("SELECT name, role, password_hash FROM mscdm_reviewers WHERE name = ?"
+                       " AND removed_at IS NULL", [name]).fetchone()
+    ok = verify_password(password, row[2] if row else DUMMY_HASH)
+    return Reviewer(row[0], row[1]) if row and ok else None
+
+
+# Protocol ------------------------------------------------------------------
+
+def stored_protocol(conn) -> Protocol | None:
+    row = conn.execute("SELECT protocol FROM mscdm_protocol ORDER BY id DESC LIMIT 1").fetchone()
+    return parse_protocol(json.loads(row[0])) if row else None
+
+
+def protocol_history(conn) -> list[dict]:
+    return _rows(conn, "SELECT id, protocol, changed_by, changed_at FROM mscdm_protocol"
+                       " ORDER BY id DESC")
+
+
+def save_protocol(conn, protocol: Protocol, changed_by: str) -> None:
+    """Store a lead's protocol and bring order and statuses in line with it
+    (reviewers per stage, or the stages themselves, may have changed)."""
+    conn.execute("INSERT INTO mscdm_protocol (protocol, changed_by, changed_at)"
+                 " VALUES (?, ?, ?)", [protocol.to_json(), changed_by, now()])
+    ensure_order(conn, protocol)
+    for (record_id,) in conn.execute("SELECT DISTINCT record_id FROM decisions").fetchall():
+        update_status(conn, protocol, record_id)
+
+
+# Screening order -------------------------------------------------------------
+
+def _random_key(seed: int, record_id: int) -> int:
+    # Stable per record: records loaded later fall into place without
+    # reshuffling the ones already ordered.
+    digest = hashlib.blake2b(f"{seed}:{record_id}".encode(), digest_size=6).digest()
+    return int.from_bytes(digest, "big")
+
+
+def ensure_order(conn, protocol: Protocol) -> None:
+    """Fill records.screen_order for the protocol's order, for every record
+    when the order changed, else for records loaded since last time."""
+    row = conn.execute("SELECT signature, max_record_id FROM mscdm_screen_order").fetchone()
+    max_id = conn.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+    signature = protocol.order_signature
+    if row and row[0] == signature and row[1] >= max_id:
+        return
+    after = row[1] if row and row[0] == signature else 0
+    if protocol.order == "random":
+        conn.create_function("mscdm_random_key", 2, _random_key, deterministic=True)
+        conn.execute("UPDATE records SET screen_order = mscdm_random_key(?, id) WHERE id > ?",
+                     [protocol.seed, after])
+    else:
+        # Year first (records without a year last), then id; newest first
+        # for year_desc.
+        year = "coalesce(year, 0)" if protocol.order == "year_desc" else "coalesce(year, 9999)"
+        sign = -1 if protocol.order == "year_desc" else 1
+        conn.execute(f"UPDATE records SET screen_order = {sign} * {year} * 4294967296 + id"
+                     " WHERE id > ?", [after])
+    conn.execute("INSERT OR REPLACE INTO mscdm_screen_order (id, signature, max_record_id)"
+                 " VALUES (1, ?, ?)", [signature, max_id])
+
+
+def order_is_current(conn, protocol: Protocol) -> bool:
+    row = conn.execute("SELECT signature, max_record_id FROM mscdm_screen_order").fetchone()
+    max_id = conn.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+    return bool(row) and row[0] == protocol.order_signature and row[1] >= max_id
+
+
+# Decisions -------------------------------------------------------------------
+
+DECISION_COLUMNS = ("id, record_id, stage, reviewer, decision, reason, note, kind, undoes,"
+                    " request_id, created_at")
+
+
+def stage_rows(conn, record_id: int, stage: str) -> list[dict]:
+    return _rows(conn, f"SELECT {DECISION_COLUMNS} FROM decisions WHERE record_id = ?"
+                       " AND stage = ? ORDER BY id", [record_id, stage])
+
+
+def record_statuses(conn, record_id: int) -> dict | None:
+    rows = _rows(conn, "SELECT id, ta_status, ft_status, screening_status, exclusion_reason"
+                       " FROM records WHERE id = ?", [record_id])
+    return rows[0] if rows else None
+
+
+def update_status(conn, protocol: Protocol, record_id: int) -> dict:
+    """Recompute the status columns of one record from its decisions."""
+    ta, ta_reason = rules.stage_status(stage_rows(conn, record_id, "title_abstract"),
+                                       protocol.stage("title_abstract").reviewers)
+    ft, ft_reason = None, None
+    has_full_text = protocol.has_stage("full_text")
+    if ta == rules.INCLUDED and has_full_text:
+        ft, ft_reason = rules.stage_status(stage_rows(conn, record_id, "full_text"),
+                                           protocol.stage("full_text").reviewers)
+    final = rules.final_status(ta, ft, has_full_text)
+    reason = ta_reason if ta == rules.EXCLUDED else ft_reason if ft == rules.EXCLUDED else None
+    conn.execute("UPDATE records SET ta_status = ?, ft_status = ?, screening_status = ?,"
+                 " exclusion_reason = ? WHERE id = ?", [ta, ft, final, reason, record_id])
+    return {"id": record_id, "ta_status": ta, "ft_status": ft, "screening_status": final,
+            "exclusion_reason": reason}
+
+
+def _decision(conn, decision_id: int) -> dict:
+    return _rows(conn, f"SELECT {DECISION_COLUMNS} FROM decisions WHERE id = ?",
+                 [decision_id])[0]
+
+
+def _validate(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stage: str,
+              decision: str, reason: str | None, kind: str) -> dict:
+    statuses = record_statuses(conn, record_id)
+    if statuses is None:
+        raise ScreeningError(f"no record {record_id}", 404)
+    if not protocol.has_stage(stage):
+        raise ScreeningError(f"this review has no {stage!r} stage")
+    config = protocol.stage(stage)
+    allowed = ("include", "exclude", "maybe") + (("not_retrieved",) if stage == "full_text"
+                                                 else ())
+    if kind != "screen":
+        allowed = ("include", "exclude")
+    if decision not in allowed:
+        raise ScreeningError(f"decision must be one of {', '.join(allowed)}")
+    if stage == "full_text" and statuses["ta_status"] != rules.INCLUDED:
+        raise ScreeningError(f"record {record_id} is not in the full-text stage "
+                             f"(title/abstract: {statuses['ta_status']})", 409)
+    if decision == "exclude":
+        if reason and config.reasons and reason not in config.reasons:
+            raise ScreeningError(f"reason must be one of the protocol's {config.label} reasons")
+        if not reason and config.require_reason:
+            raise ScreeningError(f"a reason is required to exclude at {config.label}")
+    if reviewer.role != "lead" and kind != "screen":
+        raise ScreeningError("only a lead resolves conflicts or excludes in bulk", 403)
+    return statuses
+
+
+def record_decision(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stage: str,
+                    decision: str, reason: str | None = None, note: str | None = None,
+                    kind: str = "screen", request_id: str | None = None) -> dict:
+    """Append one decision and update the record's statuses; returns both.
+    Run inside one transaction. A request_id seen before records nothing and
+    returns the decision it recorded then."""
+    if request_id:
+        seen = conn.execute("SELECT id FROM decisions WHERE request_id = ?",
+                            [request_id]).fetchone()
+        if seen:
+            earlier = _decision(conn, seen[0])
+            return {"decision": earlier, "status": record_statuses(conn, earlier["record_id"]),
+                    "repeated": True}
+    reason = (reason or "").strip() or None
+    note = (note or "").strip() or None
+    if decision != "exclude":
+        reason = None
+    statuses = _validate(conn, protocol, reviewer, record_id, stage, decision, reason, kind)
+    status_now = statuses[STATUS_COLUMN[stage]]
+    if kind == "resolution" and status_now not in rules.NEEDS_LEAD:
+        raise ScreeningError(f"record {record_id} has no conflict or maybe to resolve at this "
+                             f"stage (status: {status_now})", 409)
+    cursor = conn.execute(
+        "INSERT INTO decisions (record_id, stage, reviewer, decision, reason, note, kind,"
+        " request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [record_id, stage, reviewer.name, decision, reason, note, kind, request_id, now()])
+    return {"decision": _decision(conn, cursor.lastrowid),
+            "status": update_status(conn, protocol, record_id), "repeated": False}
+
+
+def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
+              request_id: str | None = None) -> dict:
+    """Undo this reviewer's latest decision in force at this stage, by
+    appending an undo row. Returns the undone decision and new statuses."""
+    if request_id:
+        seen = conn.execute("SELECT undoes, record_id FROM decisions WHERE request_id = ?",
+                            [request_id]).fetchone()
+        if seen:
+            return {"undone": _decision(conn, seen[0]),
+                    "status": record_statuses(conn, seen[1]), "repeated": True}
+    row = conn.execute(
+        "SELECT d.id, d.record_id FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
+        " AND d.decision != 'undo'"
+        " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)"
+        " ORDER BY d.id DESC LIMIT 1", [reviewer.name, stage]).fetchone()
+    if row is None:
+        raise ScreeningError("nothing of yours to undo at this stage", 409)
+    target, record_id = row
+    conn.execute(
+        "INSERT INTO decisions (record_id, stage, reviewer, decision, kind, undoes, request_id,"
+        " created_at) SELECT record_id, stage, reviewer, 'undo', kind, id, ?, ? FROM decisions"
+        " WHERE id = ?", [request_id, now(), target])
+    return {"undone": _decision(conn, target),
+            "status": update_status(conn, protocol, record_id), "repeated": False}
+
+
+def bulk_exclude(conn, protocol: Protocol, lead: Reviewer, query: str, stage: str,
+                 reason: str | None, note: str | None) -> int:
+    """Exclude every record matching the full-text query that is still open
+    at this stage, one bulk decision each. Returns how many."""
+    ids = [r[0] for r in conn.execute(
+        f"SELECT r.id FROM records r JOIN records_fts f ON f.rowid = r.id"
+        f" WHERE records_fts MATCH ? AND r.{STATUS_COLUMN[stage]} IN (?, ?)",
+        [query, *rules.OPEN]).fetchall()]
+    for record_id in ids:
+        record_decision(conn, protocol, lead, record_id, stage, "exclude", reason, note,
+                        kind="bulk")
+    return len(ids)
+
+
+def bulk_preview(conn, query: str, stage: str, limit: int = 20) -> dict:
+    column = STATUS_COLUMN[stage]
+    match = (f"FROM records r JOIN records_fts f ON f.rowid = r.id WHERE records_fts MATCH ?"
+             f" AND r.{column} IN (?, ?)")
+    count = conn.execute(f"SELECT count(*) {match}", [query, *rules.OPEN]).fetchone()[0]
+    sample = _rows(conn, f"SELECT r.id, r.title, r.year, r.journal {match} ORDER BY r.id"
+                         f" LIMIT ?", [query, *rules.OPEN, limit])
+    return {"count": count, "sample": sample}
+
+
+# Reading ---------------------------------------------------------------------
+
+def next_record_id(conn, reviewer: str, stage: str) -> int | None:
+    """The next record in screening order still open at this stage that this
+    reviewer has no vote in force on. Undone votes do not count, so an
+    undone record comes back."""
+    column = STATUS_COLUMN[stage]
+    row = conn.execute(
+        f"SELECT r.id FROM records r INDEXED BY {QUEUE_INDEX[stage]}"
+        f" WHERE r.{column} IN ('unscreened', 'awaiting second reviewer')"
+        " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
+        "   AND d.record_id = r.id AND d.kind = 'screen' AND d.decision != 'undo'"
+        "   AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))"
+        " ORDER BY r.screen_order, r.id LIMIT 1", [reviewer, stage]).fetchone()
+    return row[0] if row else None
+
+
+def my_vote(conn, reviewer: str, record_id: int, stage: str) -> dict | None:
+    return rules.votes([r for r in stage_rows(conn, record_id, stage)
+                        if r["reviewer"] == reviewer]).get(reviewer)
+
+
+def progress(conn, reviewer: str | None, stage: str) -> dict:
+    """Done and remaining, for this reviewer and for the team, at one stage."""
+    column = STATUS_COLUMN[stage]
+    counts = dict(conn.execute(f"SELECT {column}, count(*) FROM records"
+                               f" WHERE {column} IS NOT NULL GROUP BY {column}").fetchall())
+    in_stage = sum(counts.values())
+    team_open = sum(counts.get(status, 0) for status in rules.OPEN)
+    result = {"stage": stage, "in_stage": in_stage, "team_done": in_stage - team_open,
+              "team_open": team_open, "counts": counts}
+    if reviewer:
+        mine = conn.execute(
+            f"SELECT count(DISTINCT d.record_id), sum(r.{column} IN ('unscreened',"
+            " 'awaiting second reviewer')) FROM decisions d JOIN records r ON r.id = d.record_id"
+            " WHERE d.reviewer = ? AND d.stage = ? AND d.kind = 'screen'"
+            " AND d.decision != 'undo'"
+            " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)",
+            [reviewer, stage]).fetchone()
+        result["my_done"] = mine[0]
+        # Open records I have not voted on yet (one vote of mine per record).
+        open_mine = conn.execute(
+            f"SELECT count(DISTINCT d.record_id) FROM decisions d JOIN records r"
+            f" ON r.id = d.record_id WHERE d.reviewer = ? AND d.stage = ? AND d.kind = 'screen'"
+            f" AND d.decision != 'undo' AND r.{column} IN ('unscreened',"
+            " 'awaiting second reviewer')"
+            " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)",
+            [reviewer, stage]).fetchone()[0]
+        result["my_remaining"] = team_open - open_mine
+    return result
+
+
+def history(conn, record_id: int) -> dict[str, list[dict]]:
+    """All decision rows of a record, by stage, oldest first."""
+    by_stage = {"title_abstract": [], "full_text": []}
+    for row in _rows(conn, f"SELECT {DECISION_COLUMNS} FROM decisions WHERE record_id = ?"
+                           " ORDER BY id", [record_id]):
+        by_stage[row["stage"]].append(row)
+    return by_stage
+
+
+def visible_history(conn, record_id: int, viewer: str | None, blind: bool) -> dict:
+    """The history `viewer` may see (see rules.visible_rows), with statuses."""
+    statuses = record_statuses(conn, record_id)
+    if statuses is None:
+        return {}
+    stages = {}
+    for stage, rows in history(conn, record_id).items():
+        status = statuses[STATUS_COLUMN[stage]] or rules.UNSCREENED
+        stages[stage] = rules.visible_rows(rows, viewer, blind, status)
+    return {"statuses": statuses, "decisions": stages}
+
+
+def lead_queue(conn, limit: int = 100, offset: int = 0) -> list[dict]:
+    """Records with a conflict or a maybe at either stage, with the votes in force."""
+    records = _rows(conn, """
+        SELECT id, title, year, journal, ta_status, ft_status FROM records
+        WHERE ta_status IN ('conflict', 'maybe') OR ft_status IN ('conflict', 'maybe')
+        ORDER BY id LIMIT ? OFFSET ?""", [limit, offset])
+    for record in records:
+        stage = "title_abstract" if record["ta_status"] in rules.NEEDS_LEAD else "full_text"
+        record["stage"] = stage
+        record["status"] = record[STATUS_COLUMN[stage]]
+        record["votes"] = sorted(rules.votes(stage_rows(conn, record["id"], stage)).values(),
+                                 key=lambda row: row["id"])
+    return records
+
+
+def lead_queue_count(conn) -> int:
+    return conn.execute("SELECT count(*) FROM records WHERE ta_status IN ('conflict', 'maybe')"
+                        " OR ft_status IN ('conflict', 'maybe')").fetchone()[0]
+
+
+def connect(path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path))
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn

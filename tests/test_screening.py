@@ -1,0 +1,381 @@
+"""Screening through a real Datasette: login, decisions, statuses, conflicts,
+bulk exclusion, protocol, and every permission and blind path."""
+
+import json
+import re
+import sqlite3
+
+import pytest
+import pytest_asyncio
+
+from conftest import datasette_for, login, record_id
+
+pytestmark = pytest.mark.asyncio
+
+TITLE = "The Potential of Mesenchymal Stem Cell-Derived Exosomes%"
+
+
+@pytest_asyncio.fixture
+async def ds(screening_db):
+    datasette = datasette_for(screening_db)
+    await datasette.invoke_startup()
+    return datasette
+
+
+async def decide(ds, cookies, rid, decision, stage="title_abstract", **extra):
+    return await ds.client.post("/review/-/screen/decisions.json", cookies=cookies,
+                                content=json.dumps(dict(record_id=rid, stage=stage,
+                                                        decision=decision, **extra)))
+
+
+def statuses(path, rid):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("select ta_status, ft_status, screening_status, exclusion_reason"
+                            " from records where id = ?", [rid]).fetchone()
+    finally:
+        conn.close()
+
+
+def decision_count(path):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("select count(*) from decisions").fetchone()[0]
+    finally:
+        conn.close()
+
+
+# Login and who may write ---------------------------------------------------------
+
+async def test_login_refuses_a_wrong_password_and_an_unknown_name(ds):
+    for name, password in (("bob", "wrong-password"), ("mallory", "whatever-password")):
+        response = await ds.client.post("/review/-/login",
+                                        data={"name": name, "password": password})
+        assert response.status_code == 403
+        assert "Unknown name or wrong password" in response.text
+        assert "ds_actor" not in response.cookies
+
+
+async def test_anonymous_visitors_browse_but_never_write(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    assert (await ds.client.get(f"/review/-/record/{rid}")).status_code == 200
+    page = await ds.client.get("/review/-/screen")
+    assert page.status_code == 302 and "/review/-/login" in page.headers["location"]
+    response = await ds.client.post("/review/-/screen/decisions.json", content=json.dumps(
+        {"record_id": rid, "decision": "include"}))
+    assert response.status_code == 403 and "Log in" in response.json()["error"]
+    form = await ds.client.post("/review/-/screen", data={"record_id": rid,
+                                                         "decision": "include"})
+    assert form.status_code == 403
+    assert decision_count(screening_db) == 0
+
+
+async def test_a_forged_actor_of_another_database_or_a_removed_reviewer_cannot_write(
+        ds, screening_db):
+    from datasette_mscdm.screening import store
+
+    rid = record_id(screening_db, TITLE)
+    other_db = {"ds_actor": ds.client.actor_cookie(
+        {"id": "bob", "mscdm": {"db": "elsewhere", "role": "lead"}})}
+    assert (await decide(ds, other_db, rid, "include")).status_code == 403
+    cookies = await login(ds, "bob")
+    conn = store.connect(screening_db)
+    store.remove_reviewer(conn, "bob")
+    conn.close()
+    assert (await decide(ds, cookies, rid, "include")).status_code == 403
+    assert decision_count(screening_db) == 0
+
+
+async def test_a_reviewer_writes_only_as_themself(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    bob = await login(ds, "bob")
+    response = await decide(ds, bob, rid, "include", reviewer="carol")
+    assert response.status_code == 201
+    assert response.json()["decision"]["reviewer"] == "bob"
+
+
+async def test_cross_site_posts_are_refused(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    bob = await login(ds, "bob")
+    response = await ds.client.post(
+        "/review/-/screen", cookies=bob, data={"record_id": rid, "decision": "include",
+                                              "stage": "title_abstract"},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+    assert decision_count(screening_db) == 0
+
+
+# Decisions and statuses ------------------------------------------------------------
+
+async def test_the_screening_page_records_a_decision_and_moves_on(ds, screening_db):
+    bob = await login(ds, "bob")
+    page = await ds.client.get("/review/-/screen", cookies=bob)
+    assert page.status_code == 200
+    first = int(re.search(r'name="record_id" value="(\d+)"', page.text).group(1))
+    request_id = re.search(r'name="request_id" value="(\w+)"', page.text).group(1)
+    form = {"record_id": first, "stage": "title_abstract", "decision": "include",
+            "request_id": request_id}
+    response = await ds.client.post("/review/-/screen", cookies=bob, data=form)
+    assert response.status_code == 303
+    # The same form sent twice (a reload, a double click) records it once.
+    assert (await ds.client.post("/review/-/screen", cookies=bob, data=form)).status_code == 303
+    assert decision_count(screening_db) == 1
+    assert statuses(screening_db, first)[0] == "awaiting second reviewer"
+    page = await ds.client.get(response.headers["location"], cookies=bob)
+    shown = int(re.search(r'name="record_id" value="(\d+)"', page.text).group(1))
+    assert shown != first
+
+
+async def test_two_agreeing_reviewers_include_and_full_text_follows(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    bob, carol = await login(ds, "bob"), await login(ds, "carol")
+    # Not in the full-text stage yet.
+    assert (await decide(ds, bob, rid, "include", stage="full_text")).status_code == 409
+    await decide(ds, bob, rid, "include")
+    response = await decide(ds, carol, rid, "include")
+    assert response.json()["status"]["ta_status"] == "included"
+    assert statuses(screening_db, rid) == ("included", "unscreened", "awaiting full text", None)
+    # A reason is required to exclude at full text, and must be a protocol reason.
+    missing = await decide(ds, bob, rid, "exclude", stage="full_text")
+    assert missing.status_code == 400 and "reason is required" in missing.json()["error"]
+    invalid = await decide(ds, bob, rid, "exclude", stage="full_text", reason="I feel like it")
+    assert invalid.status_code == 400
+    reason = "Insufficient data"
+    assert (await decide(ds, bob, rid, "exclude", stage="full_text",
+                         reason=reason)).status_code == 201
+    await decide(ds, carol, rid, "exclude", stage="full_text", reason=reason)
+    assert statuses(screening_db, rid) == ("included", "excluded", "excluded", reason)
+
+
+async def test_not_retrieved_only_at_full_text(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    bob, carol = await login(ds, "bob"), await login(ds, "carol")
+    assert (await decide(ds, bob, rid, "not_retrieved")).status_code == 400
+    await decide(ds, bob, rid, "include")
+    await decide(ds, carol, rid, "include")
+    await decide(ds, bob, rid, "not_retrieved", stage="full_text")
+    assert statuses(screening_db, rid)[1:3] == ("not retrieved", "not retrieved")
+
+
+async def test_undo_appends_and_restores(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    bob = await login(ds, "bob")
+    await decide(ds, bob, rid, "exclude", reason="Duplicate")
+    response = await ds.client.post("/review/-/screen/undo.json", cookies=bob,
+                                    content=json.dumps({"stage": "title_abstract"}))
+    assert response.status_code == 200
+    assert response.json()["undone"]["record_id"] == rid
+    assert statuses(screening_db, rid)[0] == "unscreened"
+    assert decision_count(screening_db) == 2  # the decision and its undo
+    # The record comes back to bob.
+    following = await ds.client.get("/review/-/screen/next.json", cookies=bob)
+    assert following.json()["record"] is not None
+    nothing = await ds.client.post("/review/-/screen/undo.json", cookies=bob,
+                                   content=json.dumps({"stage": "title_abstract"}))
+    assert nothing.status_code == 409
+
+
+async def test_decisions_are_append_only_in_sqlite_itself(ds, screening_db):
+    bob = await login(ds, "bob")
+    await decide(ds, bob, record_id(screening_db, TITLE), "include")
+    conn = sqlite3.connect(screening_db)
+    for sql in ("update decisions set decision = 'exclude'", "delete from decisions"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(sql)
+    conn.close()
+    assert decision_count(screening_db) == 1
+
+
+async def test_next_record_follows_the_protocol_order_and_skips_my_decisions(
+        ds, screening_db):
+    bob = await login(ds, "bob")
+    seen = []
+    for _ in range(3):
+        response = await ds.client.get("/review/-/screen/next.json", cookies=bob)
+        rid = response.json()["record"]["id"]
+        assert rid not in seen
+        seen.append(rid)
+        await decide(ds, bob, rid, "maybe")
+    conn = sqlite3.connect(screening_db)
+    ordered = [r[0] for r in conn.execute("select id from records order by screen_order, id")]
+    conn.close()
+    assert seen == ordered[:3]
+
+
+# Conflicts, bulk exclusion, protocol (leads) -------------------------------------
+
+async def test_a_lead_resolves_a_conflict_and_reviewers_cannot(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    alice, bob, carol = [await login(ds, n) for n in ("alice", "bob", "carol")]
+    await decide(ds, bob, rid, "include", note="MSC exosomes in db/db mice")
+    await decide(ds, carol, rid, "exclude", reason="Duplicate")
+    assert statuses(screening_db, rid)[0] == "conflict"
+    assert (await ds.client.get("/review/-/conflicts", cookies=bob)).status_code == 403
+    page = await ds.client.get("/review/-/conflicts", cookies=alice)
+    assert page.status_code == 200
+    assert "MSC exosomes in db/db mice" in page.text and "Duplicate" in page.text
+    form = {"record_id": rid, "stage": "title_abstract", "decision": "include",
+            "note": "Primary study"}
+    assert (await ds.client.post("/review/-/conflicts", cookies=bob,
+                                 data=form)).status_code == 403
+    response = await ds.client.post("/review/-/conflicts", cookies=alice, data=form)
+    assert response.status_code == 303
+    assert statuses(screening_db, rid)[:3] == ("included", "unscreened", "awaiting full text")
+    history = (await ds.client.get(f"/review/-/record/{rid}/history.json")).json()
+    kinds = [d["kind"] for d in history["decisions"]["title_abstract"]]
+    assert kinds == ["screen", "screen", "resolution"]
+
+
+async def test_bulk_exclusion_by_search(ds, screening_db):
+    alice, bob = await login(ds, "alice"), await login(ds, "bob")
+    assert (await ds.client.get("/review/-/bulk-exclude?q=wounds",
+                                cookies=bob)).status_code == 403
+    preview = await ds.client.get("/review/-/bulk-exclude?q=wounds", cookies=alice)
+    assert preview.status_code == 200 and "open records match" in preview.text
+    bad = await ds.client.get('/review/-/bulk-exclude?q="unbalanced', cookies=alice)
+    assert bad.status_code == 400 and "Search not understood" in bad.text
+    response = await ds.client.post("/review/-/bulk-exclude", cookies=alice, data={
+        "q": "wounds", "stage": "title_abstract", "reason": "Other", "note": "out of scope"})
+    assert response.status_code == 200
+    conn = sqlite3.connect(screening_db)
+    rows = conn.execute("select d.kind, d.reviewer, r.ta_status from decisions d"
+                        " join records r on r.id = d.record_id").fetchall()
+    conn.close()
+    assert rows and all(row == ("bulk", "alice", "excluded") for row in rows)
+
+
+async def test_only_a_lead_changes_the_protocol_and_statuses_follow(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    alice, bob = await login(ds, "alice"), await login(ds, "bob")
+    await decide(ds, bob, rid, "include")
+    assert statuses(screening_db, rid)[0] == "awaiting second reviewer"
+    page = await ds.client.get("/review/-/protocol", cookies=bob)
+    assert page.status_code == 200 and "<textarea" not in page.text
+    single = "title_abstract:\n  reviewers: 1\nfull_text: false\n"
+    assert (await ds.client.post("/review/-/protocol", cookies=bob,
+                                 data={"protocol": single})).status_code == 403
+    bad = await ds.client.post("/review/-/protocol", cookies=alice,
+                               data={"protocol": "order: alphabetical"})
+    assert bad.status_code == 400 and "order" in bad.text
+    response = await ds.client.post("/review/-/protocol", cookies=alice,
+                                    data={"protocol": single})
+    assert response.status_code == 303
+    assert statuses(screening_db, rid)[:3] == ("included", None, "included")
+    page = await ds.client.get("/review/-/protocol")
+    assert "by alice" in page.text
+
+
+# Blind screening does not leak --------------------------------------------------
+
+async def test_blind_votes_stay_hidden_on_every_path(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    bob, carol = await login(ds, "bob"), await login(ds, "carol")
+    await decide(ds, bob, rid, "exclude", reason="Duplicate", note="bob-secret-note")
+
+    def leaks(text):
+        return "bob-secret-note" in text or '"bob"' in text or ">bob<" in text
+
+    for cookies in (carol, {}):
+        history = await ds.client.get(f"/review/-/record/{rid}/history.json", cookies=cookies)
+        assert history.status_code == 200
+        assert history.json()["decisions"]["title_abstract"] == []
+        assert history.json()["statuses"]["ta_status"] == "awaiting second reviewer"
+        page = await ds.client.get(f"/review/-/record/{rid}", cookies=cookies)
+        assert page.status_code == 200 and not leaks(page.text)
+    screen = await ds.client.get(f"/review/-/screen?record={rid}", cookies=carol)
+    assert screen.status_code == 200 and not leaks(screen.text)
+    # Datasette's own pages: the decisions table, its JSON and CSV, arbitrary
+    # SQL, ?_where= and ?_through= on records, stored user queries.
+    for path in ("/review/decisions", "/review/decisions.json", "/review/decisions.csv",
+                 f"/review/decisions/{rid}.json",
+                 "/review/-/query.json?sql=select+*+from+decisions",
+                 "/review/-/query.csv?sql=select+*+from+decisions",
+                 "/review/records.json?_where=id+in+(select+record_id+from+decisions)",
+                 '/review/records.json?_through={"table":"decisions","column":"reviewer",'
+                 '"value":"bob"}'):
+        for cookies in (carol, {}):
+            response = await ds.client.get(path, cookies=cookies)
+            assert response.status_code in (400, 403), (path, response.status_code)
+            assert "bob-secret-note" not in response.text
+    # The table of records still shows statuses (awaiting, never the vote).
+    rows = (await ds.client.get(f"/review/records.json?id={rid}&_shape=array")).json()
+    assert rows[0]["ta_status"] == "awaiting second reviewer"
+    # Bob sees his own vote; once carol votes, everyone sees both.
+    mine = (await ds.client.get(f"/review/-/record/{rid}/history.json", cookies=bob)).json()
+    assert [d["reviewer"] for d in mine["decisions"]["title_abstract"]] == ["bob"]
+    await decide(ds, carol, rid, "include")
+    both = (await ds.client.get(f"/review/-/record/{rid}/history.json")).json()
+    assert [d["reviewer"] for d in both["decisions"]["title_abstract"]] == ["bob", "carol"]
+
+
+async def test_password_hashes_and_sql_are_closed_even_to_root(ds, screening_db):
+    ds.root_enabled = True
+    root = {"ds_actor": ds.client.actor_cookie({"id": "root"})}
+    for path in ("/review/mscdm_reviewers.json", "/review/mscdm_reviewers",
+                 "/review/-/query.json?sql=select+password_hash+from+mscdm_reviewers",
+                 "/review.db"):
+        for cookies in (root, {}):
+            response = await ds.client.get(path, cookies=cookies)
+            assert response.status_code in (403, 404), (path, response.status_code)
+            assert "scrypt$" not in response.text
+    # Datasette's write API cannot rewrite decisions behind the statuses.
+    response = await ds.client.post("/review/decisions/-/insert", cookies=root, json={
+        "row": {"record_id": 1, "stage": "title_abstract", "reviewer": "root",
+                "decision": "include", "created_at": "now"}})
+    assert response.status_code == 403
+    assert decision_count(screening_db) == 0
+    # The plugin's stored chart queries still run.
+    chart = await ds.client.get("/review/mscdm_records_per_screening_status.json")
+    assert chart.status_code == 200
+
+
+async def test_not_blind_shows_votes_to_everyone(screening_db):
+    datasette = datasette_for(screening_db)
+    config = datasette.config["plugins"]["datasette-mscdm"]
+    config["screening"] = dict(config["screening"], blind=False)
+    await datasette.invoke_startup()
+    rid = record_id(screening_db, TITLE)
+    await decide(datasette, await login(datasette, "bob"), rid, "include")
+    history = (await datasette.client.get(f"/review/-/record/{rid}/history.json")).json()
+    assert [d["reviewer"] for d in history["decisions"]["title_abstract"]] == ["bob"]
+
+
+# Read-only instances --------------------------------------------------------------
+
+async def test_read_only_instances_show_history_and_refuse_every_write(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    bob, carol = await login(ds, "bob"), await login(ds, "carol")
+    await decide(ds, bob, rid, "include", note="visible later")
+    before = decision_count(screening_db)
+    # A published copy is a checkpointed file (immutable mode reads no WAL).
+    conn = sqlite3.connect(screening_db)
+    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.close()
+    immutable = datasette_for(screening_db, immutables=[str(screening_db)])
+    await immutable.invoke_startup()
+    # Blind does not apply to a copy nobody screens on: history is visible.
+    history = (await immutable.client.get(f"/review/-/record/{rid}/history.json")).json()
+    assert [d["note"] for d in history["decisions"]["title_abstract"]] == ["visible later"]
+    page = await immutable.client.get(f"/review/-/record/{rid}", cookies=carol)
+    assert page.status_code == 200 and "visible later" in page.text
+    assert 'class="mscdm-decide"' not in page.text and "decide</a>" not in page.text
+    table = await immutable.client.get("/review/records", cookies=carol)
+    assert "decide</a>" not in table.text
+    checks = [
+        ("get", "/review/-/screen", {}),
+        ("post", "/review/-/screen", {"data": {"record_id": rid, "decision": "include"}}),
+        ("post", "/review/-/screen/decisions.json",
+         {"content": json.dumps({"record_id": rid, "decision": "include"})}),
+        ("post", "/review/-/screen/undo.json", {"content": "{}"}),
+        ("post", "/review/-/conflicts", {"data": {"record_id": rid, "decision": "include"}}),
+        ("post", "/review/-/bulk-exclude", {"data": {"q": "exosome"}}),
+        ("post", "/review/-/protocol", {"data": {"protocol": "blind: false"}}),
+        ("post", "/review/-/login", {"data": {"name": "bob", "password": "x"}}),
+    ]
+    for method, path, kwargs in checks:
+        for cookies in (carol, {}):
+            response = await getattr(immutable.client, method)(path, cookies=cookies,
+                                                                **kwargs)
+            assert response.status_code == 403, (method, path, response.status_code)
+            assert "read-only" in response.text, (method, path)
+    assert decision_count(screening_db) == before
