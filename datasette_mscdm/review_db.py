@@ -62,8 +62,15 @@ def chart_fragment(chart: dict) -> str:
     return "&".join(f"g.{key}={value}" for key, value in chart.items())
 
 
+async def review_tables(db) -> set[str]:
+    """Which of the plugin's key tables this database has, in one query."""
+    rows = await db.execute("select name from sqlite_master where type = 'table'"
+                            " and name in ('records', 'record_terms', 'decisions')")
+    return {row[0] for row in rows.rows}
+
+
 async def is_review_database(db) -> bool:
-    return await db.table_exists("records") and await db.table_exists("record_terms")
+    return {"records", "record_terms"} <= await review_tables(db)
 
 
 async def vocabulary_groups(db) -> dict[str, str]:

@@ -14,24 +14,22 @@ from __future__ import annotations
 
 from datasette import Forbidden, NotFound, Response
 
-from ..review_db import fetch_record
 from ..screening import store
 from ..screening.access import current_reviewer, protocol_for
-from .common import (json_error, read_json, ready_protocol, require_reviewer, screening_database,
-                     write)
+from .common import json_error, read_json, require_reviewer, screening_database, write
 from .screen import card_context, stage_from
 
-RECORD_FIELDS = ("id", "title", "abstract", "authors", "year", "journal", "doi", "pmid",
-                 "ta_status", "ft_status", "screening_status")
-
-
-async def _next(datasette, request, db, protocol, reviewer, stage: str) -> dict:
-    record_id = await db.execute_fn(lambda c: store.next_record_id(c, reviewer.name, stage))
-    record = await fetch_record(db, record_id) if record_id else None
-    result = {"stage": stage,
-              "record": {k: record[k] for k in RECORD_FIELDS} if record else None}
+async def _next(datasette, request, db, protocol, reviewer, stage: str,
+                record: dict | None | bool = False) -> dict:
+    """The next record for this reviewer (`record`: already found), and with
+    ?card=1 its card as the screening page shows it."""
+    if record is False:
+        record = await db.execute_fn(lambda c: store.record_summary(
+            c, store.next_record_id(c, reviewer.name, stage)))
+    result = {"stage": stage, "record": record}
     if request.args.get("card"):
-        context = await card_context(datasette, db, protocol, reviewer, stage, record_id)
+        context = await card_context(datasette, db, protocol, reviewer, stage,
+                                     record["id"] if record else None)
         result["html"] = await datasette.render_template("mscdm_screen_card.html", context,
                                                          request=request)
     return result
@@ -39,8 +37,8 @@ async def _next(datasette, request, db, protocol, reviewer, stage: str) -> dict:
 
 async def _writer(datasette, request):
     db = await screening_database(datasette, request)
-    reviewer = await require_reviewer(datasette, request, db)
-    return db, reviewer, await ready_protocol(datasette, db)
+    reviewer, protocol = await require_reviewer(datasette, request, db)
+    return db, reviewer, protocol
 
 
 def _json_view(handler):
@@ -68,10 +66,12 @@ async def decisions_json(datasette, request):
     record_id = body.get("record_id")
     if not isinstance(record_id, int) or isinstance(record_id, bool):
         raise store.ScreeningError("record_id must be a whole number")
-    result = await write(db, lambda conn: store.record_decision(
+    result = await write(db, lambda conn: store.decide_and_next(
         conn, protocol, reviewer, record_id, stage, str(body.get("decision") or ""),
-        body.get("reason"), body.get("note"), request_id=body.get("request_id") or None))
-    result["next"] = await _next(datasette, request, db, protocol, reviewer, stage)
+        reason=body.get("reason"), note=body.get("note"),
+        request_id=body.get("request_id") or None))
+    result["next"] = await _next(datasette, request, db, protocol, reviewer, stage,
+                                 result.pop("next_record"))
     return Response.json(dict(result, ok=True), status=200 if result["repeated"] else 201)
 
 

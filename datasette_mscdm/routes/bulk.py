@@ -9,14 +9,13 @@ import sqlite3
 from datasette import Response
 
 from ..screening import store
-from .common import ready_protocol, require_reviewer, screening_database, write
+from .common import require_reviewer, screening_database, write
 from .screen import stage_from
 
 
 async def bulk_view(datasette, request):
     db = await screening_database(datasette, request)
-    lead = await require_reviewer(datasette, request, db, lead=True)
-    protocol = await ready_protocol(datasette, db)
+    lead, protocol = await require_reviewer(datasette, request, db, lead=True)
     source = await request.post_vars() if request.method == "POST" else request.args
     query = (source.get("q") or "").strip()
     stage = stage_from(source.get("stage"), protocol)

@@ -9,9 +9,10 @@ from urllib.parse import quote
 from datasette import Forbidden, NotFound, Response
 from datasette.resources import DatabaseResource, TableResource
 
-from ..review_db import is_review_database
-from ..screening.access import LEAD, SCREEN, current_reviewer, protocol_for
-from ..screening.store import ScreeningError, ensure_order, order_is_current
+from ..review_db import review_tables
+from ..screening.access import (LEAD, SCREEN, configured_protocol, current_reviewer,
+                                protocol_for)
+from ..screening.store import ScreeningError, ensure_order, order_is_current, session_state
 
 READ_ONLY = ("This review is read-only (an immutable or published copy): decisions, protocol "
              "and reviewers cannot change here. Screen on the team's writable instance.")
@@ -29,35 +30,44 @@ async def review_database(datasette, request, table: str | None = None):
         await datasette.ensure_permission(action="view-table",
                                           resource=TableResource(name, table),
                                           actor=request.actor)
-    if not await is_review_database(db):
+    tables = await review_tables(db)
+    if not {"records", "record_terms"} <= tables:
         raise NotFound(f"{name} is not a review database (load one with `mscdm load`)")
-    return db
+    return db, tables
 
 
 async def screening_database(datasette, request):
     """A review database with the screening tables (schema m003)."""
-    db = await review_database(datasette, request, table="records")
-    if not await db.table_exists("decisions"):
+    db, tables = await review_database(datasette, request, table="records")
+    if "decisions" not in tables:
         raise NotFound(f"{db.name} has no screening tables yet: serve it writable once, or "
                        "run `mscdm load` with this version")
     return db
 
 
 async def require_reviewer(datasette, request, db, lead: bool = False):
-    """The reviewer a write acts as. Read-only databases refuse with a 403
-    that says so; so do visitors who are not logged in as an active
-    reviewer (or lead) of this database."""
+    """The reviewer a write acts as, and the protocol in force (with the
+    screening order current). Read-only databases refuse with a 403 that
+    says so; so do visitors who are not logged in as an active reviewer (or
+    lead) of this database."""
     if not db.is_mutable:
         raise Forbidden(READ_ONLY)
     action = LEAD if lead else SCREEN
     allowed = await datasette.allowed(action=action, resource=DatabaseResource(db.name),
                                       actor=request.actor)
-    reviewer = await current_reviewer(db, request.actor) if allowed else None
-    if reviewer is None or (lead and not reviewer.is_lead):
+    name = request.actor.get("id") if allowed and isinstance(request.actor, dict) else None
+    configured = configured_protocol(datasette, db.name)
+    # One trip to the database for the reviewer, the protocol and the order.
+    reviewer, protocol, order_current = await db.execute_fn(
+        lambda conn: session_state(conn, name, configured))
+    if reviewer is None or (lead and not reviewer.is_lead) or not await current_reviewer(
+            db, request.actor, reviewer):
         who = "a lead" if lead else "a reviewer"
         raise Forbidden(f"Log in as {who} of {db.name} to do this "
                         f"({datasette.urls.database(db.name)}/-/login).")
-    return reviewer
+    if not order_current:
+        await db.execute_write_fn(lambda conn: ensure_order(conn, protocol))
+    return reviewer, protocol
 
 
 async def can(datasette, request, db, action: str) -> bool:

@@ -9,7 +9,7 @@ import uuid
 from datasette import Response
 
 from ..screening import store
-from .common import ready_protocol, require_reviewer, screening_database, write
+from .common import require_reviewer, screening_database, write
 from .screen import stage_from
 
 PAGE_SIZE = 50
@@ -17,8 +17,7 @@ PAGE_SIZE = 50
 
 async def conflicts_view(datasette, request):
     db = await screening_database(datasette, request)
-    lead = await require_reviewer(datasette, request, db, lead=True)
-    protocol = await ready_protocol(datasette, db)
+    lead, protocol = await require_reviewer(datasette, request, db, lead=True)
     error, status = None, 200
     if request.method == "POST":
         form = await request.post_vars()

@@ -11,7 +11,7 @@ from .common import review_database
 
 
 async def overview_view(datasette, request):
-    db = await review_database(datasette, request, table="records")
+    db, _ = await review_database(datasette, request, table="records")
     figures = await overview(db)
     table_url = datasette.urls.table(db.name, "records")
 

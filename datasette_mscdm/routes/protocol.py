@@ -23,7 +23,7 @@ async def protocol_view(datasette, request):
     db = await screening_database(datasette, request)
     error, status, draft = None, 200, None
     if request.method == "POST":
-        lead = await require_reviewer(datasette, request, db, lead=True)
+        lead, _ = await require_reviewer(datasette, request, db, lead=True)
         draft = (await request.post_vars()).get("protocol") or ""
         try:
             config = yaml.safe_load(draft)

@@ -14,7 +14,7 @@ from .screen import card_context
 
 
 async def record_view(datasette, request):
-    db = await review_database(datasette, request, table="records")
+    db, tables = await review_database(datasette, request, table="records")
     record_id = int(request.url_vars["record_id"])
     record = await fetch_record(db, record_id)
     if record is None:
@@ -43,7 +43,7 @@ async def record_view(datasette, request):
         "table_url": datasette.urls.table(db.name, "records"),
         "overview_url": datasette.urls.database(db.name) + "/-/overview",
     }
-    if await db.table_exists("decisions"):
+    if "decisions" in tables:
         context["history"] = await visible_history(datasette, request, db, record_id)
         context["stage_labels"] = STAGES
         if await can(datasette, request, db, SCREEN):

@@ -107,8 +107,7 @@ async def _page(datasette, request, db, protocol, reviewer, stage, record_id,
 
 
 async def _decide(datasette, request, db):
-    reviewer = await require_reviewer(datasette, request, db)
-    protocol = await ready_protocol(datasette, db)
+    reviewer, protocol = await require_reviewer(datasette, request, db)
     form = await request.post_vars()
     stage = stage_from(form.get("stage"), protocol)
     record_id = int(form["record_id"]) if (form.get("record_id") or "").isdigit() else None
@@ -129,8 +128,7 @@ async def undo_view(datasette, request):
     db = await screening_database(datasette, request)
     if request.method != "POST":
         return Response.text("Undo with a POST (the undo button).", status=405)
-    reviewer = await require_reviewer(datasette, request, db)
-    protocol = await ready_protocol(datasette, db)
+    reviewer, protocol = await require_reviewer(datasette, request, db)
     form = await request.post_vars()
     stage = stage_from(form.get("stage"), protocol)
     try:

@@ -91,15 +91,18 @@ def session_actor(database: str, reviewer: Reviewer) -> dict:
     return {"id": reviewer.name, "mscdm": {"db": database, "role": reviewer.role}}
 
 
-async def current_reviewer(db, actor) -> Reviewer | None:
+async def current_reviewer(db, actor, known: Reviewer | None = None) -> Reviewer | None:
     """The active reviewer of this database the request acts as, if any: the
-    actor must have logged in to this database and still be a reviewer."""
+    actor must have logged in to this database and still be a reviewer
+    (`known`: the reviewer row already read for this actor's id)."""
     session = (actor or {}).get("mscdm") if isinstance(actor, dict) else None
     if not isinstance(session, dict) or session.get("db") != db.name:
         return None
     name = actor.get("id")
     if not isinstance(name, str):
         return None
+    if known is not None:
+        return known if known.name == name else None
     return await db.execute_fn(lambda conn: active_reviewer(conn, name))
 
 

@@ -101,6 +101,14 @@ def check_login(conn, name: str, password: str) -> Reviewer | None:
     return Reviewer(row[0], row[1]) if row and ok else None
 
 
+def session_state(conn, name: str | None, configured: Protocol):
+    """(active reviewer or None, protocol in force, whether the screening
+    order is current): what every screening write needs, in one visit."""
+    reviewer = active_reviewer(conn, name) if name else None
+    protocol = stored_protocol(conn) or configured
+    return reviewer, protocol, order_is_current(conn, protocol)
+
+
 # Protocol ------------------------------------------------------------------
 
 def stored_protocol(conn) -> Protocol | None:
@@ -323,6 +331,31 @@ def next_record_id(conn, reviewer: str, stage: str) -> int | None:
         "   AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))"
         " ORDER BY r.screen_order, r.id LIMIT 1", [reviewer, stage]).fetchone()
     return row[0] if row else None
+
+
+SUMMARY_COLUMNS = ("id", "title", "abstract", "authors", "year", "journal", "doi", "pmid",
+                   "ta_status", "ft_status", "screening_status")
+
+
+def record_summary(conn, record_id: int | None) -> dict | None:
+    """What a script needs to decide on a record (authors as a list)."""
+    if record_id is None:
+        return None
+    rows = _rows(conn, f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM records WHERE id = ?",
+                 [record_id])
+    if not rows:
+        return None
+    rows[0]["authors"] = json.loads(rows[0]["authors"] or "[]")
+    return rows[0]
+
+
+def decide_and_next(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stage: str,
+                    decision: str, **options) -> dict:
+    """Record a decision, then find this reviewer's next record, in the same
+    visit to the write connection (the round trip a screener waits for)."""
+    result = record_decision(conn, protocol, reviewer, record_id, stage, decision, **options)
+    result["next_record"] = record_summary(conn, next_record_id(conn, reviewer.name, stage))
+    return result
 
 
 def my_vote(conn, reviewer: str, record_id: int, stage: str) -> dict | None:

@@ -1,0 +1,124 @@
+#!/usr/bin/env python
+"""Benchmark screening against a real `datasette` process.
+
+Builds an N-record review database (default 100k) with `mscdm load`, adds R
+reviewers (default 10), serves it with `datasette serve` on a free
+127.0.0.1 port, and has every reviewer screen at once through the JSON
+endpoint a script or the screening page uses: each request records a
+decision and returns the next record for that reviewer. Prints p50/p95 of
+that round trip in ms, decisions per second, and checks afterwards that
+every decision was stored and every status matches.
+
+    python scripts/bench_screen.py                  # 100k records, 10 reviewers
+    python scripts/bench_screen.py --records 20000 --decisions 100
+    python scripts/bench_screen.py --db existing.db  # reuse a database (copied first)
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+from bench_browse import build, percentile  # noqa: E402
+from screen_client import ReviewerClient  # noqa: E402
+from serve import serve  # noqa: E402
+
+from datasette_mscdm.screening import rules, store  # noqa: E402
+
+
+def add_reviewers(db: Path, n: int) -> list[str]:
+    conn = store.connect(db)
+    names = [f"bench{i:02}" for i in range(n)]
+    for name in names:
+        if store.active_reviewer(conn, name) is None:
+            store.add_reviewer(conn, name, "reviewer", f"{name}-password")
+    conn.close()
+    return names
+
+
+def screen(base, name, decisions, times, failures, lock):
+    try:
+        client = ReviewerClient(base)
+        client.login(name, f"{name}-password")
+        record = client.next()["record"]
+        chooser = random.Random(name)
+        mine = []
+        for _ in range(decisions):
+            decision = chooser.choice(("include", "exclude", "exclude", "maybe"))
+            started = time.perf_counter()
+            status, body = client.decide(record["id"], decision, request_id=uuid.uuid4().hex,
+                                         reason="Other" if decision == "exclude" else None)
+            mine.append((time.perf_counter() - started) * 1000)
+            if status != 201:
+                raise RuntimeError(f"HTTP {status}: {body}")
+            record = body["next"]["record"]
+        with lock:
+            times.extend(mine)
+    except Exception as error:
+        failures.append(f"{name}: {error!r}")
+
+
+def check(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    wrong = 0
+    decided = [r[0] for r in conn.execute("select distinct record_id from decisions")]
+    for record_id in decided:
+        rows = [dict(r) for r in conn.execute(
+            "select * from decisions where record_id = ? and stage = 'title_abstract'"
+            " order by id", [record_id])]
+        status = conn.execute("select ta_status from records where id = ?",
+                              [record_id]).fetchone()[0]
+        wrong += status != rules.stage_status(rows, 2)[0]
+    total = conn.execute("select count(*) from decisions").fetchone()[0]
+    conn.close()
+    return f"{total} decisions stored on {len(decided)} records; statuses wrong: {wrong}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--reviewers", type=int, default=10)
+    parser.add_argument("--decisions", type=int, default=200, help="per reviewer")
+    parser.add_argument("--db", type=Path, help="an existing review database (copied first)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "review.db"
+        if args.db:
+            shutil.copy(args.db, db)
+        else:
+            build(db, args.records)
+        names = add_reviewers(db, args.reviewers)
+        times, failures, lock = [], [], threading.Lock()
+        with serve(db) as base:
+            threads = [threading.Thread(target=screen, args=(base, name, args.decisions, times,
+                                                             failures, lock))
+                       for name in names]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+        if failures:
+            print(f"{len(failures)} reviewers failed, e.g. {failures[0]}")
+        print(f"{args.reviewers} reviewers x {args.decisions} decisions, "
+              f"{len(times)} round trips in {elapsed:.1f} s ({len(times) / elapsed:.0f}/s)")
+        print(f"record a decision + get the next record: p50 {statistics.median(times):.1f} ms,"
+              f" p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms")
+        print(check(db))
+
+
+if __name__ == "__main__":
+    main()
