@@ -6,9 +6,7 @@ import os
 import pytest
 from serve import serve
 
-from conftest import ARTEFACTS, build_review_db, record_id
-
-CHROMIUM = "/usr/bin/chromium"
+from conftest import CHROMIUM, build_review_db, record_id, shot
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
@@ -21,35 +19,6 @@ def server(tmp_path_factory):
     path = build_review_db(tmp / "review.db", tmp)
     with serve(path) as base:
         yield base, path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.dialogs = dialogs
-    yield page
-    context.close()
-
-
-def shot(page, name):
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / name), full_page=True)
 
 
 def test_record_page_as_a_reviewer_sees_it(server, page):
