@@ -12,6 +12,11 @@ every decision was stored and every status matches.
     python scripts/bench_screen.py                  # 100k records, 10 reviewers
     python scripts/bench_screen.py --records 20000 --decisions 100
     python scripts/bench_screen.py --db existing.db  # reuse a database (copied first)
+    python scripts/bench_screen.py --think 2         # reviewers pause ~2 s per record
+
+Without --think every reviewer posts again as soon as the answer arrives
+(a closed loop: the server is never idle, the worst case). With --think,
+each waits a random 0-2x that many seconds between records, as people do.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ def add_reviewers(db: Path, n: int) -> list[str]:
     return names
 
 
-def screen(base, name, decisions, times, failures, lock):
+def screen(base, name, decisions, times, failures, lock, think=0.0):
     try:
         client = ReviewerClient(base)
         client.login(name, f"{name}-password")
@@ -55,6 +60,8 @@ def screen(base, name, decisions, times, failures, lock):
         chooser = random.Random(name)
         mine = []
         for _ in range(decisions):
+            if think:
+                time.sleep(chooser.uniform(0, 2 * think))
             decision = chooser.choice(("include", "exclude", "exclude", "maybe"))
             started = time.perf_counter()
             status, body = client.decide(record["id"], decision, request_id=uuid.uuid4().hex,
@@ -91,6 +98,8 @@ def main():
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--reviewers", type=int, default=10)
     parser.add_argument("--decisions", type=int, default=200, help="per reviewer")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a reviewer reads each record (default 0)")
     parser.add_argument("--db", type=Path, help="an existing review database (copied first)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +112,7 @@ def main():
         times, failures, lock = [], [], threading.Lock()
         with serve(db) as base:
             threads = [threading.Thread(target=screen, args=(base, name, args.decisions, times,
-                                                             failures, lock))
+                                                             failures, lock, args.think))
                        for name in names]
             started = time.perf_counter()
             for thread in threads:
@@ -113,7 +122,8 @@ def main():
             elapsed = time.perf_counter() - started
         if failures:
             print(f"{len(failures)} reviewers failed, e.g. {failures[0]}")
-        print(f"{args.reviewers} reviewers x {args.decisions} decisions, "
+        print(f"{args.reviewers} reviewers x {args.decisions} decisions"
+              f"{f', ~{args.think:g} s reading each' if args.think else ' back to back'}, "
               f"{len(times)} round trips in {elapsed:.1f} s ({len(times) / elapsed:.0f}/s)")
         print(f"record a decision + get the next record: p50 {statistics.median(times):.1f} ms,"
               f" p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms")

@@ -8,5 +8,15 @@ python3 -m venv .venv
 .venv/bin/pip install --quiet -e .
 # Reloading is idempotent: files already in review.db are skipped.
 .venv/bin/mscdm load review.db data/
+# Demo reviewers (local demo only: a real team sets its own passwords).
+for who in lead:lead reviewer1:reviewer reviewer2:reviewer; do
+    name=${who%%:*}
+    if ! .venv/bin/mscdm reviewer list review.db --json | grep -q "\"name\": \"$name\""; then
+        echo demo-password | .venv/bin/mscdm reviewer add review.db "$name" \
+            --role "${who##*:}" --password-stdin
+    fi
+done
+echo "Log in at http://127.0.0.1:${PORT:-8001}/review/-/login as lead, reviewer1 or reviewer2" \
+     "(password: demo-password)"
 exec .venv/bin/datasette serve review.db --metadata metadata.yml --config datasette.yaml \
     --host 127.0.0.1 --port "${PORT:-8001}"
