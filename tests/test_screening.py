@@ -379,3 +379,59 @@ async def test_read_only_instances_show_history_and_refuse_every_write(ds, scree
             assert response.status_code == 403, (method, path, response.status_code)
             assert "read-only" in response.text, (method, path)
     assert decision_count(screening_db) == before
+
+
+# Deciding from the record page and the table ------------------------------------
+
+async def test_decide_from_the_record_page_and_the_table(ds, screening_db):
+    rid = record_id(screening_db, TITLE)
+    bob = await login(ds, "bob")
+    page = await ds.client.get(f"/review/-/record/{rid}", cookies=bob)
+    assert 'class="mscdm-decide"' in page.text
+    assert f'name="next" value="/review/-/record/{rid}"' in page.text
+    anonymous = await ds.client.get(f"/review/-/record/{rid}")
+    assert 'class="mscdm-decide"' not in anonymous.text
+    response = await ds.client.post("/review/-/screen", cookies=bob, data={
+        "record_id": rid, "stage": "title_abstract", "decision": "maybe",
+        "next": f"/review/-/record/{rid}"})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/review/-/record/{rid}"
+    page = await ds.client.get(f"/review/-/record/{rid}", cookies=bob)
+    assert "(now: maybe)" in page.text
+    table = await ds.client.get(f"/review/records?id={rid}")
+    assert f"/review/-/screen?stage=title_abstract&amp;record={rid}" in table.text
+
+
+async def test_login_never_redirects_off_the_review(ds):
+    for target in ("https://evil.example/", "//evil.example/review/", "/other-db/-/screen"):
+        response = await ds.client.post("/review/-/login", data={
+            "name": "bob", "password": "bob-secret-password", "next": target})
+        assert response.status_code == 302
+        assert response.headers["location"] == "/review/-/screen"
+    response = await ds.client.post("/review/-/login", data={
+        "name": "bob", "password": "bob-secret-password", "next": "/review/-/conflicts"})
+    assert response.headers["location"] == "/review/-/conflicts"
+
+
+async def test_records_loaded_while_serving_join_the_screening_order(ds, screening_db, tmp_path):
+    from click.testing import CliRunner
+
+    import synthetic
+    from datasette_mscdm.cli import cli
+
+    bob = await login(ds, "bob")
+    assert (await ds.client.get("/review/-/screen/next.json", cookies=bob)).status_code == 200
+    export = synthetic.write_ris(tmp_path / "more.ris", synthetic.make_records(20, seed=5))
+    assert CliRunner().invoke(cli, ["load", str(screening_db), str(export)]).exit_code == 0
+    seen = set()
+    for _ in range(25):
+        record = (await ds.client.get("/review/-/screen/next.json", cookies=bob)).json()["record"]
+        if record is None:
+            break
+        seen.add(record["id"])
+        await decide(ds, bob, record["id"], "maybe")
+    conn = sqlite3.connect(screening_db)
+    ids = {r[0] for r in conn.execute("select id from records")}
+    unordered = conn.execute("select count(*) from records where screen_order is null").fetchone()
+    conn.close()
+    assert seen == ids and unordered == (0,)
