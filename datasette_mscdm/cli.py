@@ -63,8 +63,11 @@ class _LazyProgress:
                    "Default: inferred from each file, else the file name.")
 @click.option("--format", "format_name", type=click.Choice(sorted(formats.BY_NAME)),
               help="Parse every file as this format instead of detecting it from the content.")
+@click.option("--other-methods", is_flag=True,
+              help="The files come from other methods (citation searching, websites, "
+                   "experts), not databases or registers: PRISMA counts them apart.")
 @click.option("--json", "as_json", is_flag=True, help="Print the per-file results as JSON.")
-def load(db, paths, source_name, format_name, as_json):
+def load(db, paths, source_name, format_name, other_methods, as_json):
     """Load literature exports into the review database DB.
 
     PATHS are files or directories (searched recursively); `.gz` files are
@@ -82,12 +85,14 @@ def load(db, paths, source_name, format_name, as_json):
         mscdm load review.db data/
         mscdm load review.db pubmed-export.nbib --source PubMed
         mscdm load review.db exports/*.ris.gz --json
+        mscdm load review.db citation-search.ris --source "Citation searching" --other-methods
     """
     files = list(iter_files(paths))
     total = sum(f.stat().st_size for f in files if f.exists())
     progress = _LazyProgress(total, enabled=not as_json and sys.stderr.isatty())
     database = open_database(db)
     loader = Loader(database, source_name=source_name, format_name=format_name,
+                    method="other" if other_methods else "databases",
                     on_progress=progress.advance)
     try:
         results = loader.load_paths(files)
@@ -176,6 +181,9 @@ def tag(db, vocabulary_path, as_json):
             click.echo(f"  {n:>7}  {term}")
 
 
-from .cli_reviewer import reviewer  # noqa: E402  (a command group of its own module)
+# Command groups of their own modules.
+from .cli_report import prisma  # noqa: E402
+from .cli_reviewer import reviewer  # noqa: E402
 
 cli.add_command(reviewer)
+cli.add_command(prisma)

@@ -110,6 +110,7 @@ class Loader:
         db: Database,
         *,
         source_name: str | None = None,
+        method: str = "databases",
         format_name: str | None = None,
         on_progress: Callable[[int], None] | None = None,
         vocabulary: Vocabulary | None = None,
@@ -121,6 +122,7 @@ class Loader:
         self.vocabulary = vocabulary or current_vocabulary(self.conn)
         self._vocabulary_stored = False
         self.source_name = source_name
+        self.method = method  # databases | other (PRISMA's identification columns)
         self.format_module = formats.BY_NAME[format_name] if format_name else None
         self.on_progress = on_progress or (lambda n: None)
         self._transaction_started = 0.0
@@ -218,10 +220,10 @@ class Loader:
     def _load(self, facts: FileFacts, module, result: FileResult):
         conn = self.conn
         source_id = conn.execute(
-            "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'loaded')",
+            "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status, method)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?)",
             [os.path.abspath(facts.path), module.NAME, self.source_name, facts.sha256, facts.bytes,
-             now()],
+             now(), self.method],
         ).lastrowid
         result.source_id = source_id
         fallback_database = self.source_name or facts.path.name.split(".")[0]

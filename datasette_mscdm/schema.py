@@ -338,3 +338,11 @@ CREATE TABLE mscdm_screen_order (
 def m003_screening(db: Database):
     for statement in SCREENING_SCHEMA:
         db.execute(statement)
+
+
+# Reporting (issue 5): how a source was searched, for PRISMA's two
+# identification columns (databases and registers / other methods).
+@migrations()
+def m004_reporting(db: Database):
+    db.execute("ALTER TABLE sources ADD COLUMN method TEXT NOT NULL DEFAULT 'databases'"
+               " CHECK (method IN ('databases', 'other'))")

@@ -5,6 +5,7 @@ from .auth import login_view, logout_view
 from .bulk import bulk_view
 from .conflicts import conflicts_view
 from .overview import overview_view
+from .prisma import prisma_json_view, prisma_svg_view, prisma_view
 from .protocol import protocol_view
 from .record import record_view
 from .screen import screen_view, undo_view
@@ -26,4 +27,7 @@ ROUTES = [
     (DB + r"conflicts$", conflicts_view),
     (DB + r"bulk-exclude$", bulk_view),
     (DB + r"protocol$", protocol_view),
+    (DB + r"prisma$", prisma_view),
+    (DB + r"prisma\.svg$", prisma_svg_view),
+    (DB + r"prisma\.json$", prisma_json_view),
 ]

@@ -1,0 +1,1 @@
+"""Reporting: PRISMA 2020 numbers and diagram, agreement, exports, publishing."""
