@@ -1,4 +1,4 @@
-"""`mscdm prisma`: reporting commands of the `mscdm` CLI."""
+"""`mscdm prisma` and `mscdm publish-copy`: reporting commands of the `mscdm` CLI."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .loader import open_database
+from .reporting import publish
 from .reporting.prisma import prisma_counts
 from .reporting.prisma_svg import prisma_svg
 
@@ -43,3 +44,32 @@ def prisma(db, format_name, output):
         output.write(json.dumps(counts, indent=2, ensure_ascii=False) + "\n")
     else:
         output.write(prisma_svg(counts))
+
+
+@click.command("publish-copy")
+@db_argument
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--anonymise", is_flag=True,
+              help="Replace reviewer names by stable pseudonyms (Reviewer 1, 2, ...) and drop "
+                   "decision notes.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def publish_copy(db, out, anonymise, force):
+    """Write OUT, a copy of DB ready to publish read-only.
+
+    Reviewer accounts and password hashes are left out (a `review_team`
+    table keeps names and roles); the copy is one self-contained file to
+    serve with `datasette -i OUT` or `datasette publish`. Taking the copy is
+    safe while DB is being served.
+
+    \b
+    Examples:
+        mscdm publish-copy review.db published.db --anonymise
+        datasette publish cloudrun published.db --install datasette-mscdm ...
+    """
+    try:
+        summary = publish.publish_copy(db, out, anonymise=anonymise, force=force)
+    except publish.PublishError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Wrote {out}: {summary['records']} records, {summary['decisions']} decisions, "
+               f"{summary['reviewers']} reviewers"
+               f"{' (anonymised, notes dropped)' if anonymise else ''}.")

@@ -22,11 +22,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(db: Path, timeout: float = 30):
-    """Yield the base URL of a datasette serving `db`; stop it afterwards."""
+def serve(db: Path, timeout: float = 30, immutable: bool = False):
+    """Yield the base URL of a datasette serving `db` (read-only with
+    `immutable`, as `datasette -i`); stop it afterwards."""
     port = free_port()
+    database = ["-i", str(db)] if immutable else [str(db)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(db), "--metadata",
+        [sys.executable, "-m", "datasette", "serve", *database, "--metadata",
          str(REPO / "metadata.yml"), "--config", str(REPO / "datasette.yaml"),
          "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
