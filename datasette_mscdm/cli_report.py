@@ -1,4 +1,4 @@
-"""`mscdm prisma` and `mscdm publish-copy`: reporting commands of the `mscdm` CLI."""
+"""`mscdm prisma`, `mscdm export` and `mscdm publish-copy`: reporting commands."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import click
 
 from .loader import open_database
 from .reporting import publish
+from .reporting.export import STATUSES, WRITERS, ExportError
+from .reporting.export import export as export_records
 from .reporting.prisma import prisma_counts
 from .reporting.prisma_svg import prisma_svg
+from .screening.protocol import STAGES
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 output_option = click.option("-o", "--output", type=click.File("w", encoding="utf-8"),
@@ -73,3 +76,33 @@ def publish_copy(db, out, anonymise, force):
     click.echo(f"Wrote {out}: {summary['records']} records, {summary['decisions']} decisions, "
                f"{summary['reviewers']} reviewers"
                f"{' (anonymised, notes dropped)' if anonymise else ''}.")
+
+
+@click.command("export")
+@db_argument
+@click.option("--stage", type=click.Choice(list(STAGES)),
+              help="Filter on this stage's status (default: the final status).")
+@click.option("--status", type=click.Choice(STATUSES),
+              help="Only records with this status (default: every record).")
+@click.option("--format", "format_name", type=click.Choice(list(WRITERS)), required=True)
+@output_option
+def export(db, stage, status, format_name, output):
+    """Export records of DB with their screening as RIS, CSV, BibTeX or CSL-JSON.
+
+    Statuses and the exclusion reason travel as keywords ("Screening:
+    included", "Exclusion reason: ..."), each decision as a note line (RIS
+    N1, BibTeX/CSL note, CSV `decisions`), so a reference manager shows
+    them. The file re-imports with `mscdm load`.
+
+    \b
+    Examples:
+        mscdm export review.db --status included --format ris -o included.ris
+        mscdm export review.db --stage full_text --status excluded --format csv -o ft.csv
+    """
+    database = open_database(db)
+    try:
+        output.write(export_records(database.conn, format_name, stage, status))
+    except ExportError as error:
+        raise click.UsageError(str(error))
+    finally:
+        database.conn.close()

@@ -289,6 +289,14 @@ def join_pages(start: str | None, end: str | None) -> str | None:
     return start or end or None
 
 
+def split_keywords(value: str | None) -> list[str]:
+    """A keyword list in one string: split on semicolons when there are any
+    (keywords like "Aged, 80 and over" keep their comma), else on commas."""
+    if not value:
+        return []
+    return split_list(value, ";" if ";" in value else ",")
+
+
 def split_list(value: str | None, separators: str = ";") -> list[str]:
     if not value:
         return []

@@ -10,7 +10,7 @@ import bibtexparser
 from bibtexparser.middlewares import LatexDecodingMiddleware
 from bibtexparser.model import DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
 
-from ..records import Record, find_doi, parse_int, parse_year, split_list
+from ..records import Record, find_doi, parse_int, parse_year, split_keywords, split_list
 from ..textio import LoadError
 from . import Parsed
 
@@ -77,7 +77,7 @@ def to_record(entry: Entry) -> Record:
     record.pmcid = take("pmcid")
     record.url = take("url")
     record.abstract = take("abstract")
-    record.keywords = split_list(take("keywords") or "", ";,") + split_list(
+    record.keywords = split_keywords(take("keywords")) + split_list(
         take("author_keywords") or "", ";")
     record.language = take("language")
     note = values.get("note", [""])[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..records import Record, parse_int, parse_year, split_list
+from ..records import Record, parse_int, parse_year, split_keywords, split_list
 from ..textio import LoadError
 from . import Parsed
 
@@ -93,7 +93,8 @@ def to_record(item: dict) -> Record:
     record.url = take("URL")
     record.abstract = take("abstract")
     keywords = take("keyword")
-    record.keywords = split_list(keywords, ",;") if isinstance(keywords, str) else list(keywords or [])
+    record.keywords = (split_keywords(keywords) if isinstance(keywords, str)
+                       else list(keywords or []))
     kind = take("type")
     record.publication_types = [kind] if kind else []
     record.language = take("language")

@@ -86,6 +86,11 @@ def to_record(bag: FieldBag) -> Record:
     types += bag.all("M3") if "M3" in bag and not find_doi(bag.peek("M3")) else []
     record.publication_types = types
     record.pmcid = bag.first("C2") if (bag.peek("C2") or "").upper().startswith("PMC") else None
+    # "AN  - PMID:123" (this project's own export; some EndNote styles)
+    pmid = re.fullmatch(r"PMID:\s*(\d{1,9})", (bag.peek("AN") or "").strip())
+    if pmid:
+        record.pmid = pmid.group(1)
+        bag.first("AN")
     cited = bag.peek("U3") or bag.peek("N1") or ""
     match = re.search(r"Cited By\s*:?\s*(\d+)", cited, re.IGNORECASE)
     if match:
