@@ -70,8 +70,7 @@ def menu_links(datasette, actor):
 def database_actions(datasette, actor, database):
     async def inner():
         links = await menu_links_for(datasette, actor, only=database)
-        return [{"href": link["href"], "label": link["label"],
-                 "description": "Counts, sources, years, tags and charts of this review"}
+        return [{"href": link["href"], "label": link["label"].rsplit(":", 1)[0]}
                 for link in links]
 
     return inner

@@ -71,6 +71,11 @@ async def menu_links_for(datasette, actor, only: str | None = None) -> list[dict
             continue
         if await datasette.allowed(action="view-database", resource=DatabaseResource(name),
                                    actor=actor):
-            links.append({"href": datasette.urls.database(name) + "/-/overview",
-                          "label": f"Review overview: {name}"})
+            base = datasette.urls.database(name)
+            pages = [("overview", "Review overview"), ("review", "Review dashboard"),
+                     ("prisma", "PRISMA flow diagram")]
+            if datasette.get_database(name).is_mutable:
+                pages.append(("screen", "Screen records"))
+            links += [{"href": f"{base}/-/{page}", "label": f"{label}: {name}"}
+                      for page, label in pages]
     return links

@@ -177,3 +177,76 @@ def shot(page, name):
     page.screenshot(path=str(ARTEFACTS / name), full_page=True)
 
 
+
+
+# A review with every PRISMA box filled: see build_flow_review.
+def ris(*records):
+    return "".join(f"TY  - JOUR\nTI  - {title}\nPY  - 2021\nDO  - 10.1000/{key}\n"
+                   f"AB  - {abstract}\nER  - \n\n" for key, title, abstract in records)
+
+
+A = ("a", "MSC exosomes heal diabetic wounds in mice", "Exosomes from MSCs.")
+B = ("b", "Adipose stem cells in obesity", "Adipose tissue.")
+C = ("c", "Vesicles and insulin secretion", "Islet vesicles.")
+D = ("d", "Umbilical MSC exosomes in diabetic nephropathy", "Kidney.")
+E = ("e", "Exosomal microRNA in retinopathy", "Retina.")
+F = ("f", "Bone marrow MSC vesicles for neuropathy", "Nerves.")
+G = ("g", "Editorial: the promise of exosomes", "An editorial opinion.")
+H = ("h", "Cardiac exosomes after infarction", "Heart.")
+
+
+def _reviewers():
+    from datasette_mscdm.screening import store
+
+    return (store.Reviewer("bob", "reviewer"), store.Reviewer("carol", "reviewer"),
+            store.Reviewer("alice", "lead"))
+
+
+def build_flow_review(tmp_path):
+    """PubMed: A B C D E; Scopus: B C F G; citation searching (other
+    methods): A H. 11 identified, 3 duplicates, 8 records. Then:
+    G bulk-excluded; B, H excluded; C in conflict; A, D, E, F to full text,
+    where D is not retrieved, E excluded (Insufficient data), F a conflict
+    resolved as excluded (Wrong population), A included."""
+    from click.testing import CliRunner
+
+    from datasette_mscdm.cli import cli
+    from datasette_mscdm.screening import store
+    from datasette_mscdm.screening.protocol import parse_protocol
+
+    protocol = parse_protocol(None)
+    bob, carol, alice = _reviewers()
+    db = tmp_path / "review.db"
+    files = {"pubmed.ris": ([A, B, C, D, E], ["--source", "PubMed"]),
+             "scopus.ris": ([B, C, F, G], ["--source", "Scopus"]),
+             "citations.ris": ([A, H], ["--source", "Citation searching", "--other-methods"])}
+    for name, (records, options) in files.items():
+        (tmp_path / name).write_text(ris(*records), encoding="utf-8")
+        result = CliRunner().invoke(cli, ["load", str(db), str(tmp_path / name), *options])
+        assert result.exit_code == 0, result.output
+    conn = store.connect(db)
+    ids = {doi.split("/")[-1]: rid for rid, doi in conn.execute("select id, doi from records")}
+
+    def both(key, stage, decision, reason=None, other=None):
+        store.record_decision(conn, protocol, bob, ids[key.lower()], stage, decision, reason)
+        store.record_decision(conn, protocol, carol, ids[key.lower()], stage, other or decision,
+                              reason if (other or decision) == "exclude" else None)
+
+    with conn:
+        assert store.bulk_exclude(conn, protocol, alice, "editorial", "title_abstract",
+                                  "Wrong publication type", None) == 1
+        for key in "ADEF":
+            both(key, "title_abstract", "include")
+        both("B", "title_abstract", "exclude", "Other")
+        both("H", "title_abstract", "exclude", "Other")
+        both("C", "title_abstract", "include", other="exclude")
+        both("A", "full_text", "include")
+        store.record_decision(conn, protocol, bob, ids["d"], "full_text", "not_retrieved")
+        both("E", "full_text", "exclude", "Insufficient data")
+        both("F", "full_text", "include", "Wrong outcome", other="exclude")
+        store.record_decision(conn, protocol, alice, ids["f"], "full_text", "exclude",
+                              "Wrong population", kind="resolution")
+    conn.close()
+    return db, ids
+
+

@@ -8,6 +8,7 @@ from .overview import overview_view
 from .prisma import prisma_json_view, prisma_svg_view, prisma_view
 from .protocol import protocol_view
 from .record import record_view
+from .review import agreement_csv_view, export_view, review_view
 from .screen import screen_view, undo_view
 
 DB = r"^/(?P<database>[^/]+)/-/"
@@ -30,4 +31,7 @@ ROUTES = [
     (DB + r"prisma$", prisma_view),
     (DB + r"prisma\.svg$", prisma_svg_view),
     (DB + r"prisma\.json$", prisma_json_view),
+    (DB + r"review$", review_view),
+    (DB + r"export\.(?P<extension>ris|csv|bib|json)$", export_view),
+    (DB + r"agreement\.csv$", agreement_csv_view),
 ]

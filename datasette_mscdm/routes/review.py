@@ -1,0 +1,63 @@
+"""The review dashboard, /<database>/-/review, and its downloads:
+/<database>/-/export.{ris,csv,bib,json} and /<database>/-/agreement.csv."""
+
+from __future__ import annotations
+
+from datasette import NotFound, Response
+from markupsafe import Markup
+
+from ..reporting.agreement import agreement, agreement_csv
+from ..reporting.dashboard import dashboard_data
+from ..reporting.export import EXTENSIONS, FORMATS, ExportError, export
+from ..review_db import vocabulary_groups
+from ..screening.access import protocol_for
+from ..screening.protocol import STAGES
+from .common import screening_database
+
+FORMAT_OF_EXTENSION = {extension: name for name, extension in EXTENSIONS.items()}
+FORMAT_OF_EXTENSION["json"] = "csl-json"
+
+
+async def review_view(datasette, request):
+    db = await screening_database(datasette, request)
+    protocol = await protocol_for(datasette, db)
+    groups = await vocabulary_groups(db)
+    stages = [stage.key for stage in protocol.stages]
+    data = await db.execute_fn(lambda conn: dashboard_data(conn, stages, groups))
+    data["charts"] = {name: Markup(svg) for name, svg in data["charts"].items()}
+    base = datasette.urls.database(db.name)
+    return Response.html(await datasette.render_template("mscdm_review.html", {
+        "database": db.name, "data": data, "stage_labels": STAGES, "protocol": protocol,
+        "base": base, "export_formats": EXTENSIONS, "blind": protocol.blind and db.is_mutable,
+        "table_url": datasette.urls.table(db.name, "records"),
+    }, request=request))
+
+
+async def export_view(datasette, request):
+    db = await screening_database(datasette, request)
+    format_name = FORMAT_OF_EXTENSION.get(request.url_vars["extension"])
+    if format_name is None:
+        raise NotFound("Unknown export format")
+    protocol = await protocol_for(datasette, db)
+    # While blind screening runs, the web export carries statuses only: the
+    # individual decisions would show votes a reviewer may not see yet.
+    with_decisions = not (protocol.blind and db.is_mutable)
+    stage = request.args.get("stage") or None
+    status = request.args.get("status") or None
+    try:
+        text = await db.execute_fn(
+            lambda conn: export(conn, format_name, stage, status, with_decisions))
+    except ExportError as error:
+        return Response.text(str(error), status=400)
+    name = f"{db.name}-{status or 'all'}.{EXTENSIONS[format_name]}"
+    return Response(text, content_type=f"{FORMATS[format_name]}; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+async def agreement_csv_view(datasette, request):
+    db = await screening_database(datasette, request)
+    text = agreement_csv(await db.execute_fn(agreement))
+    return Response(text, content_type="text/csv; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="{db.name}-agreement.csv"'})
+
+
