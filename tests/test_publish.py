@@ -3,6 +3,7 @@ no reviewer name or note, and served read-only (`datasette -i`) every page
 works and nothing can be written."""
 
 import json
+import re
 import sqlite3
 import urllib.error
 import urllib.request
@@ -123,6 +124,11 @@ def test_served_read_only_everything_works_and_nothing_writes(tmp_path):
         assert status == 200 and "Reviewer 2" in body and 'class="mscdm-decide"' not in body
         status, body = get(base, "/review/-/prisma")
         assert status == 200 and "Records screened" in body
+        status, body = get(base, "/review/-/review")
+        assert status == 200 and "Reviewer 2" in body and "<svg" in body
+        status, body = get(base, "/review/-/export.ris?status=conflict")
+        assert status == 200 and "Screening: conflict" in body
+        assert re.search(r"Reviewer \d: exclude \(Other\)", body)
         # On the published copy decisions and SQL are open to readers.
         assert get(base, "/review/decisions.json")[0] == 200
         assert get(base, "/review/-/query.json?sql=select+count(*)+from+decisions")[0] == 200
