@@ -435,3 +435,13 @@ async def test_records_loaded_while_serving_join_the_screening_order(ds, screeni
     unordered = conn.execute("select count(*) from records where screen_order is null").fetchone()
     conn.close()
     assert seen == ids and unordered == (0,)
+
+
+async def test_a_protocol_that_does_not_parse_stops_startup(screening_db):
+    from datasette_mscdm.screening.protocol import ProtocolError
+
+    datasette = datasette_for(screening_db)
+    config = datasette.config["plugins"]["datasette-mscdm"]["screening"]
+    config["title_abstract"] = dict(config["title_abstract"], reviewers=5)
+    with pytest.raises(ProtocolError, match="screening: title_abstract.reviewers"):
+        await datasette.invoke_startup()
