@@ -18,8 +18,6 @@ import itertools
 import math
 from collections import defaultdict
 
-from sklearn.metrics import cohen_kappa_score
-
 from ..screening import rules
 from ..screening.store import _rows
 
@@ -34,6 +32,10 @@ def kappa(first: list[str], second: list[str]) -> float | None:
         return None
     if len(set(first) | set(second)) == 1:
         return None
+    # Imported here: scikit-learn (with NumPy and SciPy) adds ~80 MB to every
+    # process that imports the plugin, `mscdm load` included.
+    from sklearn.metrics import cohen_kappa_score
+
     value = cohen_kappa_score(first, second, labels=LABELS)
     return None if math.isnan(value) else float(value)
 

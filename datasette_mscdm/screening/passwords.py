@@ -9,6 +9,7 @@ without invalidating existing reviewers.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -42,6 +43,9 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-# Verified against when a name is unknown, so a failed login takes as long
-# whether or not the reviewer exists.
-DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def dummy_hash() -> str:
+    """Verified against when a name is unknown, so a failed login takes as
+    long whether or not the reviewer exists. Made on first use: scrypt needs
+    16 MB, which no process that never checks a login should pay."""
+    return hash_password(secrets.token_urlsafe(16))

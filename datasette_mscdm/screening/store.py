@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import rules
-from .passwords import DUMMY_HASH, hash_password, verify_password
+from .passwords import dummy_hash, hash_password, verify_password
 from .protocol import Protocol, parse_protocol
 
 ROLES = ("reviewer", "lead")
@@ -97,7 +97,7 @@ def active_reviewer(conn, name: str) -> Reviewer | None:
 def check_login(conn, name: str, password: str) -> Reviewer | None:
     row = conn.execute("SELECT name, role, password_hash FROM mscdm_reviewers WHERE name = ?"
                        " AND removed_at IS NULL", [name]).fetchone()
-    ok = verify_password(password, row[2] if row else DUMMY_HASH)
+    ok = verify_password(password, row[2] if row else dummy_hash())
     return Reviewer(row[0], row[1]) if row and ok else None
 
 
