@@ -6,7 +6,9 @@ with `mscdm load` (so tags, terms and the full-text index are real), serves
 it with `datasette serve` on a free 127.0.0.1 port with this repository's
 metadata.yml and datasette.yaml, and times the records table page with every
 configured facet: plain, with a full-text search, with a tag filter, as HTML
-and as JSON. Prints p50/p95 in ms and whether any facet timed out.
+and as JSON, the record, overview, PRISMA and dashboard pages (after adding
+--decisions screening votes). Prints p50/p95 in ms and whether any facet
+timed out.
 
     python scripts/bench_browse.py              # 100k records, 30 requests each
     python scripts/bench_browse.py --records 20000 --requests 10
@@ -43,6 +45,8 @@ PAGES = {
                            "&_extra=facet_results,facets_timed_out,count"),
     "record page": "/review/-/record/1",
     "overview page": "/review/-/overview",
+    "PRISMA page": "/review/-/prisma",
+    "dashboard page": "/review/-/review",
 }
 
 
@@ -65,11 +69,17 @@ def main():
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--db", type=Path, help="an existing review database named review.db")
+    parser.add_argument("--decisions", type=int, default=20_000,
+                        help="title/abstract votes to add first (two per record; default "
+                             "20,000), so PRISMA and the dashboard have work to show")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "review.db"
         if not args.db:
             build(db, args.records)
+        if args.decisions:
+            written = synthetic.screen_randomly(db, args.decisions // 2)
+            print(f"added {written:,} screening decisions", flush=True)
         with serve(db) as base:
             print(f"{'page':<26} {'p50 ms':>8} {'p95 ms':>8}  facets timed out")
             for name, path in PAGES.items():

@@ -129,3 +129,31 @@ def write_medline(path: Path, records: list[dict]) -> Path:
 
 
 WRITERS = {"seed-a": write_seed_a, "ris": write_ris, "medline": write_medline}
+
+
+def screen_randomly(db: Path, records: int, reviewers: int = 4, seed: int = 3) -> int:
+    """Give the first `records` records (in screening order) two
+    title/abstract votes each from random pairs of `reviewers` made-up
+    reviewers, agreeing ~85% of the time. Returns the decisions written."""
+    import random
+
+    from datasette_mscdm.screening import store
+    from datasette_mscdm.screening.protocol import parse_protocol
+
+    conn = store.connect(db)
+    protocol = parse_protocol(None)
+    store.ensure_order(conn, protocol)
+    people = [store.Reviewer(f"synthetic{i}", "reviewer") for i in range(reviewers)]
+    chooser = random.Random(seed)
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM records ORDER BY screen_order LIMIT ?", [records])]
+    with conn:
+        for record_id in ids:
+            first, second = chooser.sample(people, 2)
+            decision = chooser.choice(["include", "exclude", "exclude", "maybe"])
+            other = decision if chooser.random() < 0.85 else chooser.choice(["include", "exclude"])
+            for person, vote in ((first, decision), (second, other)):
+                store.record_decision(conn, protocol, person, record_id, "title_abstract", vote,
+                                      reason="Other" if vote == "exclude" else None)
+    conn.close()
+    return 2 * len(ids)
