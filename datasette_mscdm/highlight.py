@@ -103,3 +103,17 @@ def safe_url(url: str | None) -> str | None:
     if url and re.match(r"^https?://", url.strip(), re.IGNORECASE):
         return url.strip()
     return None
+
+
+def record_links(record: dict) -> dict:
+    """Where to read a record: DOI, PubMed, PMC, its link and PDF (http(s)
+    only), for the record page and the screening card."""
+    return {
+        "doi": f"https://doi.org/{record['doi']}" if record["doi"] else None,
+        "pubmed": (f"https://pubmed.ncbi.nlm.nih.gov/{record['pmid']}/"
+                   if record["pmid"] else None),
+        "pmc": (f"https://www.ncbi.nlm.nih.gov/pmc/articles/{record['pmcid']}/"
+                if record["pmcid"] else None),
+        "url": safe_url(record["url"]),
+        "pdf": safe_url(record["pdf_url"]),
+    }

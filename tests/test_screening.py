@@ -445,3 +445,15 @@ async def test_a_protocol_that_does_not_parse_stops_startup(screening_db):
     config["title_abstract"] = dict(config["title_abstract"], reviewers=5)
     with pytest.raises(ProtocolError, match="screening: title_abstract.reviewers"):
         await datasette.invoke_startup()
+
+
+async def test_the_card_links_to_the_full_text_but_never_to_javascript(ds, screening_db):
+    bob = await login(ds, "bob")
+    seed = record_id(screening_db, TITLE)
+    page = await ds.client.get(f"/review/-/screen?record={seed}", cookies=bob)
+    assert 'href="https://doi.org/10.3390/biomimetics10010049"' in page.text
+    hostile = record_id(screening_db, "Adipose-derived MSC exosomes%")
+    page = await ds.client.get(f"/review/-/screen?record={hostile}", cookies=bob)
+    assert page.status_code == 200
+    assert "javascript:" not in page.text.split('id="mscdm-card"')[1]
+    assert "<script>alert" not in page.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datasette import NotFound, Response
 
-from ..highlight import Highlighter, safe_url
+from ..highlight import Highlighter, record_links
 from ..review_db import fetch_occurrences, fetch_record, vocabulary_groups
 from ..screening.access import SCREEN, current_reviewer
 from ..screening.protocol import STAGES
@@ -29,15 +29,7 @@ async def record_view(datasette, request):
         "claims": [marks.markup(claim) for claim in record["claims"]],
         "tags": [{"label": groups.get(key, key), "key": key, "terms": terms}
                  for key, terms in record["auto_tags"].items()],
-        "links": {
-            "doi": f"https://doi.org/{record['doi']}" if record["doi"] else None,
-            "pubmed": (f"https://pubmed.ncbi.nlm.nih.gov/{record['pmid']}/"
-                       if record["pmid"] else None),
-            "pmc": (f"https://www.ncbi.nlm.nih.gov/pmc/articles/{record['pmcid']}/"
-                    if record["pmcid"] else None),
-            "url": safe_url(record["url"]),
-            "pdf": safe_url(record["pdf_url"]),
-        },
+        "links": record_links(record),
         "occurrences": await fetch_occurrences(db, record_id),
         "row_url": datasette.urls.row(db.name, "records", str(record_id)),
         "table_url": datasette.urls.table(db.name, "records"),

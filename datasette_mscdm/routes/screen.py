@@ -9,7 +9,7 @@ import uuid
 
 from datasette import Forbidden, Response
 
-from ..highlight import Highlighter
+from ..highlight import Highlighter, record_links
 from ..review_db import fetch_record, vocabulary_groups
 from ..screening import store
 from ..screening.access import SCREEN, current_reviewer
@@ -61,6 +61,7 @@ async def card_context(datasette, db, protocol, reviewer, stage: str,
         "my_vote": await db.execute_fn(
             lambda c: store.my_vote(c, reviewer.name, record["id"], stage)),
         "record_url": f"{datasette.urls.database(db.name)}/-/record/{record['id']}",
+        "links": record_links(record),
         "stage_status": record[store.STATUS_COLUMN[stage]],
     })
     return context
