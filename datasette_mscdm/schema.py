@@ -346,3 +346,19 @@ def m003_screening(db: Database):
 def m004_reporting(db: Database):
     db.execute("ALTER TABLE sources ADD COLUMN method TEXT NOT NULL DEFAULT 'databases'"
                " CHECK (method IN ('databases', 'other'))")
+
+
+# Work sharing (issue 4): a reviewer's "next record" is held for them for a
+# while, so a team screening in the same order spreads over the records
+# instead of all voting on the head of the queue.
+@migrations()
+def m005_claims(db: Database):
+    db.execute("""
+CREATE TABLE mscdm_claims (
+    record_id INTEGER NOT NULL,
+    stage TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,    -- a claim lapses after store.CLAIM_MINUTES
+    PRIMARY KEY (record_id, stage, reviewer)
+) WITHOUT ROWID""")
+    db.execute("CREATE INDEX mscdm_claims_reviewer ON mscdm_claims(reviewer, stage, claimed_at)")

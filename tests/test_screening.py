@@ -457,3 +457,23 @@ async def test_the_card_links_to_the_full_text_but_never_to_javascript(ds, scree
     assert page.status_code == 200
     assert "javascript:" not in page.text.split('id="mscdm-card"')[1]
     assert "<script>alert" not in page.text
+
+
+async def test_a_team_spreads_over_the_records(ds, screening_db):
+    """Two votes per record: two reviewers are offered the same record, a
+    third is offered the next one; a reload offers the record held."""
+    bob, carol, alice = [await login(ds, n) for n in ("bob", "carol", "alice")]
+
+    async def next_for(cookies):
+        response = await ds.client.get("/review/-/screen/next.json", cookies=cookies)
+        return response.json()["record"]["id"]
+
+    first = await next_for(bob)
+    assert await next_for(carol) == first
+    third = await next_for(alice)
+    assert third != first
+    assert await next_for(bob) == first  # held for bob until he decides
+    response = await decide(ds, bob, first, "include")
+    assert response.json()["next"]["record"]["id"] == third  # alice holds one of two votes
+    # Who holds what is private.
+    assert (await ds.client.get("/review/mscdm_claims.json", cookies=alice)).status_code == 403

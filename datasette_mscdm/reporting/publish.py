@@ -71,6 +71,7 @@ def _prepare(conn: sqlite3.Connection, anonymise: bool) -> dict:
     conn.executemany("INSERT INTO review_team VALUES (?, ?)",
                      [(mapping.get(name, name), role) for name, role in team])
     conn.execute("DROP TABLE mscdm_reviewers")
+    conn.execute("DROP TABLE IF EXISTS mscdm_claims")  # who holds what: names, nothing else
     if anonymise:
         conn.execute("CREATE TEMP TABLE pseudonym (name TEXT PRIMARY KEY, alias TEXT)")
         conn.executemany("INSERT INTO pseudonym VALUES (?, ?)", mapping.items())

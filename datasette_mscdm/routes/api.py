@@ -24,8 +24,8 @@ async def _next(datasette, request, db, protocol, reviewer, stage: str,
     """The next record for this reviewer (`record`: already found), and with
     ?card=1 its card as the screening page shows it."""
     if record is False:
-        record = await db.execute_fn(lambda c: store.record_summary(
-            c, store.next_record_id(c, reviewer.name, stage)))
+        record = await write(db, lambda conn: store.record_summary(conn, store.claim_next(
+            conn, reviewer.name, stage, protocol.stage(stage).reviewers)))
     result = {"stage": stage, "record": record}
     if request.args.get("card"):
         context = await card_context(datasette, db, protocol, reviewer, stage,

@@ -80,8 +80,9 @@ async def screen_view(datasette, request):
     stage = stage_from(request.args.get("stage"), protocol,
                        await default_stage(db, protocol, reviewer))
     record_id = request.args.get("record")
-    record_id = int(record_id) if record_id and record_id.isdigit() else await db.execute_fn(
-        lambda c: store.next_record_id(c, reviewer.name, stage))
+    record_id = int(record_id) if record_id and record_id.isdigit() else await db.execute_write_fn(
+        lambda conn: store.claim_next(conn, reviewer.name, stage,
+                                      protocol.stage(stage).reviewers))
     return await _page(datasette, request, db, protocol, reviewer, stage, record_id)
 
 

@@ -62,8 +62,8 @@ def permission_sql(datasette, actor, action) -> PermissionSQL | None:
     if action == "view-table":
         return PermissionSQL(
             sql="SELECT database_name AS parent, table_name AS child, 0 AS allow,"
-                " 'reviewer accounts are private' AS reason FROM catalog_tables"
-                " WHERE table_name = 'mscdm_reviewers'"
+                " 'reviewer accounts and who holds which record are private' AS reason"
+                " FROM catalog_tables WHERE table_name IN ('mscdm_reviewers', 'mscdm_claims')"
                 " UNION ALL"
                 " SELECT database_name, 'decisions', 0, 'decisions of a writable review are"
                 " read through its screening pages (blind rules)'"

@@ -9,7 +9,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from . import rules
 from .passwords import dummy_hash, hash_password, verify_password
@@ -262,6 +262,8 @@ def record_decision(conn, protocol: Protocol, reviewer: Reviewer, record_id: int
         "INSERT INTO decisions (record_id, stage, reviewer, decision, reason, note, kind,"
         " request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [record_id, stage, reviewer.name, decision, reason, note, kind, request_id, now()])
+    conn.execute("DELETE FROM mscdm_claims WHERE record_id = ? AND stage = ? AND reviewer = ?",
+                 [record_id, stage, reviewer.name])
     return {"decision": _decision(conn, cursor.lastrowid),
             "status": update_status(conn, protocol, record_id), "repeated": False}
 
@@ -318,19 +320,62 @@ def bulk_preview(conn, query: str, stage: str, limit: int = 20) -> dict:
 
 # Reading ---------------------------------------------------------------------
 
-def next_record_id(conn, reviewer: str, stage: str) -> int | None:
+CLAIM_MINUTES = 10
+
+_MY_VOTE = ("EXISTS (SELECT 1 FROM decisions d WHERE d.reviewer = :reviewer AND d.stage = :stage"
+            " AND d.record_id = r.id AND d.kind = 'screen' AND d.decision != 'undo'"
+            " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))")
+
+
+def _claim_cutoff() -> str:
+    return (datetime.now(timezone.utc) - timedelta(minutes=CLAIM_MINUTES)).isoformat(
+        timespec="seconds")
+
+
+def next_record_id(conn, reviewer: str, stage: str, required: int = 2) -> int | None:
     """The next record in screening order still open at this stage that this
-    reviewer has no vote in force on. Undone votes do not count, so an
-    undone record comes back."""
+    reviewer has no vote in force on (undone votes do not count, so an
+    undone record comes back).
+
+    Records other reviewers are holding (see claim_next) are passed over
+    while their votes plus those claims already make up the votes the record
+    needs; if every open record is held, the first one is offered anyway: a
+    spare vote is better than an idle reviewer."""
     column = STATUS_COLUMN[stage]
+    base = (f"SELECT r.id FROM records r INDEXED BY {QUEUE_INDEX[stage]}"
+            f" WHERE r.{column} IN ('unscreened', 'awaiting second reviewer')"
+            f" AND NOT {_MY_VOTE}")
+    params = {"reviewer": reviewer, "stage": stage, "required": required,
+              "cutoff": _claim_cutoff()}
     row = conn.execute(
-        f"SELECT r.id FROM records r INDEXED BY {QUEUE_INDEX[stage]}"
-        f" WHERE r.{column} IN ('unscreened', 'awaiting second reviewer')"
-        " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
-        "   AND d.record_id = r.id AND d.kind = 'screen' AND d.decision != 'undo'"
-        "   AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))"
-        " ORDER BY r.screen_order, r.id LIMIT 1", [reviewer, stage]).fetchone()
+        base + f" AND (r.{column} = 'awaiting second reviewer') + (SELECT count(*)"
+        " FROM mscdm_claims c WHERE c.record_id = r.id AND c.stage = :stage"
+        " AND c.reviewer != :reviewer AND c.claimed_at > :cutoff) < :required"
+        " ORDER BY r.screen_order, r.id LIMIT 1", params).fetchone()
+    if row is None:
+        row = conn.execute(base + " ORDER BY r.screen_order, r.id LIMIT 1", params).fetchone()
     return row[0] if row else None
+
+
+def claim_next(conn, reviewer: str, stage: str, required: int = 2) -> int | None:
+    """This reviewer's next record, held for them for CLAIM_MINUTES so that
+    teammates are offered other records meanwhile. A record they hold and
+    have not decided yet (a reload, a second tab) is offered again first.
+    Runs on the write connection."""
+    params = {"reviewer": reviewer, "stage": stage, "cutoff": _claim_cutoff()}
+    column = STATUS_COLUMN[stage]
+    held = conn.execute(
+        f"SELECT c.record_id FROM mscdm_claims c JOIN records r ON r.id = c.record_id"
+        f" WHERE c.reviewer = :reviewer AND c.stage = :stage AND c.claimed_at > :cutoff"
+        f" AND r.{column} IN ('unscreened', 'awaiting second reviewer') AND NOT {_MY_VOTE}"
+        f" ORDER BY c.claimed_at DESC LIMIT 1", params).fetchone()
+    record_id = held[0] if held else next_record_id(conn, reviewer, stage, required)
+    # One record held per reviewer and stage: a new claim replaces the old.
+    conn.execute("DELETE FROM mscdm_claims WHERE reviewer = ? AND stage = ?", [reviewer, stage])
+    if record_id is not None:
+        conn.execute("INSERT OR REPLACE INTO mscdm_claims (record_id, stage, reviewer,"
+                     " claimed_at) VALUES (?, ?, ?, ?)", [record_id, stage, reviewer, now()])
+    return record_id
 
 
 SUMMARY_COLUMNS = ("id", "title", "abstract", "authors", "year", "journal", "doi", "pmid",
@@ -354,7 +399,8 @@ def decide_and_next(conn, protocol: Protocol, reviewer: Reviewer, record_id: int
     """Record a decision, then find this reviewer's next record, in the same
     visit to the write connection (the round trip a screener waits for)."""
     result = record_decision(conn, protocol, reviewer, record_id, stage, decision, **options)
-    result["next_record"] = record_summary(conn, next_record_id(conn, reviewer.name, stage))
+    result["next_record"] = record_summary(conn, claim_next(
+        conn, reviewer.name, stage, protocol.stage(stage).reviewers))
     return result
 
 
