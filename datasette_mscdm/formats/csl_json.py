@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..records import Record, parse_int, parse_year, split_keywords, split_list
+from ..records import Record, parse_int, parse_year, split_keywords
 from ..textio import LoadError
 from . import Parsed
 

@@ -21,7 +21,7 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> str:
 
 
 def _empty(title: str, width: int) -> str:
-    return _svg(width, 40, title, [f'<text x="4" y="24" fill="#666">No data yet.</text>'])
+    return _svg(width, 40, title, ['<text x="4" y="24" fill="#666">No data yet.</text>'])
 
 
 def bar_chart(items: list[tuple[str, int]], title: str, width: int = 560,

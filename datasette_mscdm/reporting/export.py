@@ -130,7 +130,7 @@ def to_csv(records: list[dict]) -> str:
     writer.writeheader()
     for r in records:
         row = dict(r)
-        for column in (*JSON_COLUMNS, ):
+        for column in JSON_COLUMNS:
             row[column] = "; ".join(r[column])
         row["decisions"] = "\n".join(r["decisions"])
         writer.writerow(row)
