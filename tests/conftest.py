@@ -145,6 +145,9 @@ async def login(ds, name, password=None, database="review") -> dict:
 
 # Headless Chromium (Debian's package; never `playwright install`).
 CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason="headless tests need Debian's chromium (scripts/test.sh installs it)")
 
 
 @pytest.fixture(scope="module")

@@ -1,16 +1,13 @@
 """What a person sees, in headless Chromium against a real `datasette serve`.
 Screenshots are kept in tests/artefacts/."""
 
-import os
 
 import pytest
 from serve import serve
 
-from conftest import CHROMIUM, build_review_db, record_id, shot
+from conftest import build_review_db, needs_chromium, record_id, shot
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="headless tests need Debian's chromium (scripts/test.sh installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

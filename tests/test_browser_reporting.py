@@ -2,18 +2,15 @@
 team's writable review and on a published read-only copy. Screenshots are
 kept in tests/artefacts/."""
 
-import os
 
 import pytest
 from click.testing import CliRunner
 from serve import serve
 
-from conftest import CHROMIUM, build_flow_review, shot
+from conftest import build_flow_review, needs_chromium, shot
 from datasette_mscdm.cli import cli
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="headless tests need Debian's chromium (scripts/test.sh installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

@@ -3,17 +3,14 @@ reviewers log in and screen by keyboard, produce a conflict, and a lead
 resolves it. Also the same page without JavaScript. Screenshots are kept in
 tests/artefacts/."""
 
-import os
 import sqlite3
 
 import pytest
 from serve import serve
 
-from conftest import CHROMIUM, add_reviewers, build_review_db, password_of, shot
+from conftest import add_reviewers, build_review_db, needs_chromium, password_of, shot
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="headless tests need Debian's chromium (scripts/test.sh installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture

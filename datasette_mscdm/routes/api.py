@@ -28,11 +28,15 @@ async def _next(datasette, request, db, protocol, reviewer, stage: str,
             conn, reviewer.name, stage, protocol.stage(stage).reviewers)))
     result = {"stage": stage, "record": record}
     if request.args.get("card"):
-        context = await card_context(datasette, db, protocol, reviewer, stage,
-                                     record["id"] if record else None)
-        result["html"] = await datasette.render_template("mscdm_screen_card.html", context,
-                                                         request=request)
+        result["html"] = await _card_html(datasette, request, db, protocol, reviewer, stage,
+                                          record["id"] if record else None)
     return result
+
+
+async def _card_html(datasette, request, db, protocol, reviewer, stage, record_id) -> str:
+    """The record card as the screening page shows it, for the page's script."""
+    context = await card_context(datasette, db, protocol, reviewer, stage, record_id)
+    return await datasette.render_template("mscdm_screen_card.html", context, request=request)
 
 
 async def _writer(datasette, request):
@@ -84,11 +88,9 @@ async def undo_json(datasette, request):
     stage = stage_from(body.get("stage"), protocol)
     result = await write(db, lambda conn: store.undo_last(
         conn, protocol, reviewer, stage, request_id=body.get("request_id") or None))
-    record_id = result["undone"]["record_id"]
     if request.args.get("card"):
-        context = await card_context(datasette, db, protocol, reviewer, stage, record_id)
-        result["html"] = await datasette.render_template("mscdm_screen_card.html", context,
-                                                         request=request)
+        result["html"] = await _card_html(datasette, request, db, protocol, reviewer, stage,
+                                          result["undone"]["record_id"])
     return Response.json(dict(result, ok=True))
 
 

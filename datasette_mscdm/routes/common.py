@@ -66,7 +66,7 @@ async def require_reviewer(datasette, request, db, lead: bool = False):
         raise Forbidden(f"Log in as {who} of {db.name} to do this "
                         f"({datasette.urls.database(db.name)}/-/login).")
     if not order_current:
-        await db.execute_write_fn(lambda conn: ensure_order(conn, protocol))
+        await _put_in_order(db, protocol)
     return reviewer, protocol
 
 
@@ -87,8 +87,14 @@ async def ready_protocol(datasette, db):
     record (records loaded since the last check get their place)."""
     protocol = await protocol_for(datasette, db)
     if db.is_mutable and not await db.execute_fn(lambda c: order_is_current(c, protocol)):
-        await db.execute_write_fn(lambda conn: ensure_order(conn, protocol))
+        await _put_in_order(db, protocol)
     return protocol
+
+
+async def _put_in_order(db, protocol) -> None:
+    """Give records loaded since the last check (or all, after the order
+    changed) their place in the protocol's screening order."""
+    await db.execute_write_fn(lambda conn: ensure_order(conn, protocol))
 
 
 async def write(db, fn):

@@ -12,10 +12,9 @@ from datasette import Forbidden, Response
 from ..highlight import Highlighter, record_links
 from ..review_db import fetch_record, vocabulary_groups
 from ..screening import store
-from ..screening.access import SCREEN, current_reviewer
 from ..screening.protocol import STAGES
-from .common import (READ_ONLY, can, login_url, ready_protocol, require_reviewer, safe_next,
-                     screening_database, write)
+from .common import (READ_ONLY, login_url, require_reviewer, safe_next, screening_database,
+                     write)
 
 
 def stage_from(value: str | None, protocol, default: str = "title_abstract") -> str:
@@ -73,10 +72,10 @@ async def screen_view(datasette, request):
         return await _decide(datasette, request, db)
     if not db.is_mutable:
         raise Forbidden(READ_ONLY)
-    if not await can(datasette, request, db, SCREEN):
+    try:
+        reviewer, protocol = await require_reviewer(datasette, request, db)
+    except Forbidden:
         return Response.redirect(login_url(datasette, db, request))
-    reviewer = await current_reviewer(db, request.actor)
-    protocol = await ready_protocol(datasette, db)
     stage = stage_from(request.args.get("stage"), protocol,
                        await default_stage(db, protocol, reviewer))
     record_id = request.args.get("record")
