@@ -59,7 +59,40 @@ class _Patterns:
     needles: tuple[str, ...] | None
 
 
+@dataclass
+class _Synonyms:
+    """The synonyms of one field and case, indexed by their first word."""
+    single: dict[str, set[int]] = field(default_factory=dict)  # word -> terms
+    # first word -> [(the words joined by spaces, the other words, term)]
+    multi: dict[str, list[tuple[str, frozenset[str], int]]] = field(default_factory=dict)
+    single_words: frozenset[str] = frozenset()
+    multi_words: frozenset[str] = frozenset()
+
+    def add(self, phrase: list[str], term: int):
+        if len(phrase) == 1:
+            self.single.setdefault(phrase[0], set()).add(term)
+        else:
+            self.multi.setdefault(phrase[0], []).append(
+                (" ".join(phrase), frozenset(phrase[1:]), term))
+
+    def freeze(self):
+        self.single_words = frozenset(self.single)
+        self.multi_words = frozenset(self.multi)
+
+
 _META = re.compile(r"[\\.^$*+?{}\[\]|()]")
+
+
+def _starts_a_word(text: str, needle: str) -> bool:
+    """Does `needle` occur in `text` at the start of a word? (A cheap test
+    before a pattern's regular expression: "nct" is in "function", but no
+    NCT number starts there.)"""
+    at = text.find(needle)
+    while at >= 0:
+        if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):
+            return True
+        at = text.find(needle, at + 1)
+    return False
 
 
 def _literal_start(pattern: str) -> str | None:
@@ -72,10 +105,9 @@ class Vocabulary:
     groups: dict[str, str]  # key -> label, in order
     terms: list[Term]
     source: str  # the YAML text, stored with the tags it produced
-    # field -> case_sensitive -> first word -> [(the words joined by spaces, term index)]
+    # field -> case_sensitive -> _Synonyms
     _index: dict = field(default_factory=dict, repr=False)
     _patterns: list[_Patterns] = field(default_factory=list, repr=False)
-    _first_words: dict = field(default_factory=dict, repr=False)
 
     @property
     def sha256(self) -> str:
@@ -84,6 +116,7 @@ class Vocabulary:
     def tag(self, texts: dict[str, str | None]) -> dict[str, list[str]]:
         """{group key: [term names]} for a record's field texts."""
         matched: set[int] = set()
+        lowered_texts: dict[str, str] = {}
         for name, by_case in self._index.items():
             text = texts.get(name)
             if not text:
@@ -93,18 +126,22 @@ class Vocabulary:
             lowered = "\n".join(original).lower().split("\n")
             for case_sensitive, index in by_case.items():
                 tokens = original if case_sensitive else lowered
-                # Only words that start some synonym matter; intersecting with
-                # the (frozen) set of first words finds them in C.
+                # Set operations in C find the words that start a synonym;
+                # a single-word synonym matches on that alone.
+                for word in index.single_words.intersection(tokens):
+                    matched.update(index.single[word])
+                starts = index.multi_words.intersection(tokens)
+                if not starts:
+                    continue
+                present = set(tokens)
                 joined = None
-                for first in self._first_words[name, case_sensitive].intersection(tokens):
-                    for phrase, term in index[first]:
-                        if term in matched:
+                for first in starts:
+                    for phrase, rest, term in index.multi[first]:
+                        # A phrase of several words is looked for only when
+                        # all its words occur: then as a substring of the words
+                        # joined by single spaces (padded, so whole words).
+                        if term in matched or not rest <= present:
                             continue
-                        if " " not in phrase:
-                            matched.add(term)
-                            continue
-                        # A phrase of several words: a substring search of the
-                        # words joined by single spaces (padded, so whole words).
                         if joined is None:
                             joined = f" {' '.join(tokens)} "
                         if f" {phrase} " in joined:
@@ -116,8 +153,12 @@ class Vocabulary:
                 text = texts.get(name)
                 if not text:
                     continue
-                if rule.needles and not any(n in text.lower() for n in rule.needles):
-                    continue
+                if rule.needles:
+                    lowered_text = lowered_texts.get(name)
+                    if lowered_text is None:
+                        lowered_text = lowered_texts[name] = text.lower()
+                    if not any(_starts_a_word(lowered_text, n) for n in rule.needles):
+                        continue
                 if rule.regex.search(text):
                     matched.add(rule.term)
                     break
@@ -144,8 +185,8 @@ class Vocabulary:
             if not phrase:
                 raise VocabularyError(f"{where}: synonym {synonym!r} has no words")
             for name in fields:
-                index = self._index.setdefault(name, {}).setdefault(case_sensitive, {})
-                index.setdefault(phrase[0], []).append((" ".join(phrase), term))
+                index = self._index.setdefault(name, {}).setdefault(case_sensitive, _Synonyms())
+                index.add(phrase, term)
         if patterns:
             flags = 0 if case_sensitive else re.IGNORECASE
             try:
@@ -194,9 +235,9 @@ def parse_vocabulary(text: str, origin: str = "vocabulary") -> Vocabulary:
         if unknown:
             raise VocabularyError(f"{origin}: {term.name}: requires unknown term(s) {unknown}")
         term.requires = tuple(names[n] for n in wanted)
-    vocabulary._first_words = {(name, case): frozenset(index)
-                               for name, by_case in vocabulary._index.items()
-                               for case, index in by_case.items()}
+    for by_case in vocabulary._index.values():
+        for index in by_case.values():
+            index.freeze()
     return vocabulary
 
 
