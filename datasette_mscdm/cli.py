@@ -67,7 +67,10 @@ class _LazyProgress:
               help="The files come from other methods (citation searching, websites, "
                    "experts), not databases or registers: PRISMA counts them apart.")
 @click.option("--json", "as_json", is_flag=True, help="Print the per-file results as JSON.")
-def load(db, paths, source_name, format_name, other_methods, as_json):
+@click.option("--read-ahead/--serial", "read_ahead", default=None,
+              help="Parse the files in a second process while this one stores them "
+                   "(the default once the files add up to 1 MB), or all in this process.")
+def load(db, paths, source_name, format_name, other_methods, as_json, read_ahead):
     """Load literature exports into the review database DB.
 
     PATHS are files or directories (searched recursively); `.gz` files are
@@ -93,7 +96,7 @@ def load(db, paths, source_name, format_name, other_methods, as_json):
     database = open_database(db)
     loader = Loader(database, source_name=source_name, format_name=format_name,
                     method="other" if other_methods else "databases",
-                    on_progress=progress.advance)
+                    on_progress=progress.advance, read_ahead=read_ahead)
     try:
         results = loader.load_paths(files)
     finally:

@@ -30,11 +30,13 @@ from typing import Callable, Iterable, Iterator
 from sqlite_utils import Database
 
 from . import formats
+from . import readahead
+from .preparing import FileInput, Prepared, PreparedRecords, tags_for
 from .records import LIST_FIELDS, Record, exact_duplicate_key
 from .schema import FTS_COLUMNS, RECORD_COLUMNS, ensure_schema
 from .tagging import Vocabulary
-from .terms import current_vocabulary, insert_terms, store_vocabulary, tag_texts, term_rows
-from .textio import FileFacts, LoadError, inspect_file, open_text, read_head
+from .terms import current_vocabulary, insert_terms, store_vocabulary, term_rows
+from .textio import FileFacts, LoadError
 
 # Columns the facet terms and automatic tags are derived from.
 TERM_SOURCES = {"title", "abstract", "keywords", "publication_types", "databases"}
@@ -100,6 +102,7 @@ def open_database(path: str | Path) -> Database:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA cache_size=-131072")
     ensure_schema(db)
     return db
 
@@ -114,6 +117,7 @@ class Loader:
         format_name: str | None = None,
         on_progress: Callable[[int], None] | None = None,
         vocabulary: Vocabulary | None = None,
+        read_ahead: bool | None = None,
     ):
         self.db = db
         self.conn = db.conn
@@ -125,6 +129,9 @@ class Loader:
         self.method = method  # databases | other (PRISMA's identification columns)
         self.format_module = formats.BY_NAME[format_name] if format_name else None
         self.on_progress = on_progress or (lambda n: None)
+        # Prepare files in a second process (readahead.py): True, False, or
+        # None for when the files add up to readahead.MIN_BYTES or more.
+        self.read_ahead = read_ahead
         self._transaction_started = 0.0
         self._position = 0  # of the record being loaded, for error messages
 
@@ -133,10 +140,25 @@ class Loader:
     def load_paths(self, paths: Iterable[str | Path]) -> list[FileResult]:
         """Load files and directories (see iter_files); commit at the end even
         when interrupted, so every file finished so far stays loaded."""
+        files = list(iter_files(paths))
+        inputs = self._inputs(files)
         try:
-            return [self.load_file(path) for path in iter_files(paths)]
+            return [self.load_input(file) for file in inputs]
         finally:
+            if hasattr(inputs, "close"):
+                inputs.close()  # stops the read-ahead process
             self.close()
+
+    def _inputs(self, files: list[Path]) -> Iterable[FileInput]:
+        read_ahead = self.read_ahead
+        if read_ahead is None:
+            read_ahead = sum(path.stat().st_size for path in files
+                             if path.is_file()) >= readahead.MIN_BYTES
+        if not read_ahead:
+            return [FileInput(path, self.format_module, self.vocabulary) for path in files]
+        loaded = {row[0] for row in self.conn.execute(
+            "SELECT sha256 FROM sources WHERE status = 'loaded'")}
+        return readahead.read_ahead(files, self.format_module, self.vocabulary, loaded)
 
     def close(self):
         """Index and commit the files loaded since the last commit."""
@@ -145,11 +167,15 @@ class Loader:
             self.conn.execute("COMMIT")
 
     def load_file(self, path: Path) -> FileResult:
+        """Load one file, read in this process (see load_input)."""
+        return self.load_input(FileInput(Path(path), self.format_module, self.vocabulary))
+
+    def load_input(self, file: FileInput) -> FileResult:
         """Load one file inside its own savepoint. Files share a transaction
         that commits every COMMIT_EVERY seconds (a commit per small file would
         cost more than loading it); call close() after the last file."""
         started = time.monotonic()
-        result = FileResult(path=str(path), status="failed")
+        result = FileResult(path=str(file.path), status="failed")
         facts = None
         if not self.conn.in_transaction:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -162,7 +188,7 @@ class Loader:
                 store_vocabulary(self.conn, self.vocabulary)
                 self._vocabulary_stored = True
         try:
-            facts = inspect_file(path)
+            facts = file.facts()
             existing = self.conn.execute(
                 "SELECT id, path FROM sources WHERE sha256 = ? AND status = 'loaded'",
                 [facts.sha256],
@@ -173,18 +199,19 @@ class Loader:
                 result.error = f"already loaded as source {existing[0]} ({existing[1]})"
                 self.on_progress(facts.bytes)
             else:
-                module = self.format_module or formats.detect(read_head(facts))
+                module, records = file.open()
                 result.format = module.NAME
-                self._load_in_savepoint(facts, module, result)
+                self._load_in_savepoint(facts, module, records, result)
                 result.status = "loaded"
         except LoadError as error:
             result.error = str(error)
         except (OSError, UnicodeError) as error:
             result.error = f"cannot read: {error}"
         finally:
+            file.done()
             result.seconds = time.monotonic() - started
         if result.status == "failed":
-            self._record_failure(path, facts, result)
+            self._record_failure(file.path, facts, result)
         if time.monotonic() - self._transaction_started >= COMMIT_EVERY:
             self.close()
         return result
@@ -198,11 +225,12 @@ class Loader:
         )
         result.source_id = cursor.lastrowid
 
-    def _load_in_savepoint(self, facts: FileFacts, module, result: FileResult):
+    def _load_in_savepoint(self, facts: FileFacts, module, records: PreparedRecords,
+                           result: FileResult):
         self.conn.execute("SAVEPOINT load_file")
         indexed_before = self._fts_indexed_upto
         try:
-            self._load(facts, module, result)
+            self._load(facts, module, records, result)
         except BaseException as error:
             # Undo this file only; files before it in the transaction stay,
             # and so does what of them was already indexed.
@@ -217,7 +245,7 @@ class Loader:
         else:
             self.conn.execute("RELEASE load_file")
 
-    def _load(self, facts: FileFacts, module, result: FileResult):
+    def _load(self, facts: FileFacts, module, records: PreparedRecords, result: FileResult):
         conn = self.conn
         source_id = conn.execute(
             "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status, method)"
@@ -231,38 +259,26 @@ class Loader:
         self._stamp = now()  # one timestamp per file: the file's load time
         self._occurrences: list[tuple] = []
         self._terms: list[tuple] = []
-        stream, counter = open_text(facts)
         reported = 0
-        with stream:
-            position = self._position = 0
-            records = module.parse(stream)
-            while True:
-                try:
-                    parsed = next(records)
-                except StopIteration:
-                    break
-                except LoadError as error:
-                    if not error.where:
-                        error.where = f"after record {position}"
-                    raise
-                position = self._position = position + 1
-                record = parsed.record.finish()
-                database = self.source_name or record.database or fallback_database
-                databases[database] += 1
-                record_id, matched_on = self._store(record, database)
-                self._occurrences.append(
-                    (source_id, position, parsed.line, record_id, database, matched_on, parsed.raw))
-                if len(self._occurrences) >= OCCURRENCE_BATCH:
-                    self._flush_pending()
-                if matched_on == "new":
-                    result.new += 1
-                else:
-                    result.merged += 1
-                if parsed.warning:
-                    result.warnings.append(f"record {position}: {parsed.warning}")
-                if position % PROGRESS_EVERY == 0 and not facts.gzipped:
-                    self.on_progress(counter.count - reported)
-                    reported = counter.count
+        position = self._position = 0
+        for prepared in records:
+            position = self._position = position + 1
+            database = self.source_name or prepared.database or fallback_database
+            databases[database] += 1
+            record_id, matched_on = self._store(prepared, database)
+            self._occurrences.append((source_id, position, prepared.line, record_id, database,
+                                      matched_on, prepared.raw))
+            if len(self._occurrences) >= OCCURRENCE_BATCH:
+                self._flush_pending()
+            if matched_on == "new":
+                result.new += 1
+            else:
+                result.merged += 1
+            if prepared.warning:
+                result.warnings.append(f"record {position}: {prepared.warning}")
+            if position % PROGRESS_EVERY == 0 and not facts.gzipped:
+                self.on_progress(records.bytes_read - reported)
+                reported = records.bytes_read
         if position == 0:
             raise LoadError(f"no records found in this {module.LABEL} file", "whole file")
         self._flush_pending()
@@ -287,10 +303,6 @@ class Loader:
         insert_terms(self.conn, self._terms)
         self._terms.clear()
 
-    def _tags(self, values: dict[str, object]) -> dict[str, list[str]]:
-        return self.vocabulary.tag(tag_texts(values["title"], values["abstract"],
-                                             values["keywords"], values["publication_types"]))
-
     def _index_new_rows(self):
         """Add the rows inserted since the last call to the full-text index."""
         columns = ", ".join(FTS_COLUMNS)
@@ -302,16 +314,17 @@ class Loader:
         self._fts_indexed_upto = self.conn.execute(
             "SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
 
-    def _find_existing(self, record: Record, key: str | None):
+    def _find_existing(self, prepared: Prepared):
         conn = self.conn
-        if record.doi:
-            row = conn.execute("SELECT id FROM records WHERE doi = ? LIMIT 1", [record.doi]).fetchone()
+        doi, pmid, key = prepared.values["doi"], prepared.values["pmid"], prepared.key
+        if doi:
+            row = conn.execute("SELECT id FROM records WHERE doi = ? LIMIT 1", [doi]).fetchone()
             if row:
                 return row[0], "doi"
-        if record.pmid:
+        if pmid:
             row = conn.execute(
                 "SELECT id FROM records WHERE pmid = ? AND (doi IS NULL OR ? IS NULL OR doi = ?)"
-                " LIMIT 1", [record.pmid, record.doi, record.doi]).fetchone()
+                " LIMIT 1", [pmid, doi, doi]).fetchone()
             if row:
                 return row[0], "pmid"
         if key:
@@ -319,32 +332,31 @@ class Loader:
                 "SELECT id FROM records WHERE dedup_key = ?"
                 " AND (doi IS NULL OR ? IS NULL OR doi = ?)"
                 " AND (pmid IS NULL OR ? IS NULL OR pmid = ?) LIMIT 1",
-                [key, record.doi, record.doi, record.pmid, record.pmid]).fetchone()
+                [key, doi, doi, pmid, pmid]).fetchone()
             if row:
                 return row[0], "title_year_author"
         return None, "new"
 
-    def _store(self, record: Record, database: str) -> tuple[int, str]:
-        key = exact_duplicate_key(record)
-        existing_id, matched_on = self._find_existing(record, key)
+    def _store(self, prepared: Prepared, database: str) -> tuple[int, str]:
+        existing_id, matched_on = self._find_existing(prepared)
         if existing_id is None:
-            return self._insert(record, database, key), "new"
-        self._merge(existing_id, record, database)
+            return self._insert(prepared, database), "new"
+        self._merge(existing_id, prepared, database)
         return existing_id, matched_on
 
-    def _insert(self, record: Record, database: str, key: str | None) -> int:
-        values = record_values(record)
+    def _insert(self, prepared: Prepared, database: str) -> int:
+        values = prepared.values
         stamp = self._stamp
-        tags = self._tags(values)
+        tags = prepared.tags
         databases = json.dumps([database], ensure_ascii=False)
         columns = list(RECORD_COLUMNS) + ["databases", "auto_tags", "missing_fields", "dedup_key",
                                            "extra", "created_at", "updated_at"]
         row = [values[c] for c in RECORD_COLUMNS] + [
             databases,
             json.dumps(tags, ensure_ascii=False),
-            json.dumps(record.missing_fields()),
-            key,
-            json.dumps(record.extra, ensure_ascii=False, default=str),
+            prepared.missing_json,
+            prepared.key,
+            prepared.extra_json,
             stamp,
             stamp,
         ]
@@ -358,7 +370,7 @@ class Loader:
             self._index_new_rows()
         return record_id
 
-    def _merge(self, record_id: int, record: Record, database: str):
+    def _merge(self, record_id: int, prepared: Prepared, database: str):
         if record_id > self._fts_indexed_upto:
             # The update trigger removes the old text from the index, so the
             # row has to be in the index before it changes.
@@ -366,7 +378,7 @@ class Loader:
         cursor = self.conn.execute("SELECT * FROM records WHERE id = ?", [record_id])
         names = [d[0] for d in cursor.description]
         current = dict(zip(names, cursor.fetchone()))
-        incoming = record_values(record)
+        incoming = prepared.values
         changes: dict[str, object] = {}
         for column in RECORD_COLUMNS:
             old, new = current[column], incoming[column]
@@ -383,7 +395,7 @@ class Loader:
         if merged_databases != current["databases"]:
             changes["databases"] = merged_databases
         extra = json.loads(current["extra"] or "{}")
-        added = {k: v for k, v in record.extra.items() if k not in extra}
+        added = {k: v for k, v in json.loads(prepared.extra_json).items() if k not in extra}
         if added:
             extra.update(added)
             changes["extra"] = json.dumps(extra, ensure_ascii=False, default=str)
@@ -405,24 +417,11 @@ class Loader:
     def _refresh_terms(self, record_id: int, combined: dict, changes: dict):
         """A merge changed what the record's facet terms derive from: rewrite them."""
         self._flush_pending()  # this record's own terms may still be buffered
-        tags = self._tags(combined)
+        tags = tags_for(self.vocabulary, combined)
         changes["auto_tags"] = json.dumps(tags, ensure_ascii=False)
         self.conn.execute("DELETE FROM record_terms WHERE record_id = ?", [record_id])
         insert_terms(self.conn, term_rows(record_id, combined["publication_types"],
                                           combined["databases"], tags))
-
-
-def record_values(record: Record) -> dict[str, object]:
-    """Column values for a record: lists as JSON, booleans as 0/1."""
-    values = {}
-    for column in RECORD_COLUMNS:
-        value = getattr(record, column)
-        if column in LIST_FIELDS:
-            value = json.dumps(value, ensure_ascii=False)
-        elif isinstance(value, bool):
-            value = int(value)
-        values[column] = value
-    return values
 
 
 def decode_value(column: str, value):

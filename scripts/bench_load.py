@@ -10,6 +10,12 @@ raw text, FTS5 index, commit), and prints the figures.
     python scripts/bench_load.py            # N = 10k and 100k
     python scripts/bench_load.py --million  # also 1M (RIS and MEDLINE)
     python scripts/bench_load.py --sizes 5000
+    python scripts/bench_load.py --floor    # also: SQLite alone writing the same rows
+
+--floor copies each loaded database's rows into a fresh database with plain
+INSERT ... SELECT (no Python per row: records, occurrences with their raw
+text, facet terms, then the full-text index and the commit), which is the
+most any loader of this schema can do on this machine.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--million", action="store_true", help="also N = 1,000,000")
     parser.add_argument("--formats", nargs="*", default=list(synthetic.WRITERS))
+    parser.add_argument("--floor", action="store_true",
+                        help="also time SQLite alone writing the loaded rows into a fresh database")
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"{'format':<8} {'N':>9} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}")
@@ -54,9 +62,37 @@ def main():
                 flag = "" if status == 0 else f"  (exit {status})"
                 print(f"{name:<8} {n:>9,} {seconds:>8.2f} {n / seconds:>10,.0f} {rss:>12.0f}{flag}",
                       flush=True)
+                if args.floor:
+                    floor = sqlite_floor(db, tmp / "floor.db")
+                    print(f"{'  SQLite':<8} {n:>9,} {floor:>8.2f} {n / floor:>10,.0f}"
+                          "  (SQLite alone writing the same rows)", flush=True)
                 for path in [db, *db.parent.glob(db.name + "-*")]:
                     path.unlink()
                 remove(target)
+
+
+def sqlite_floor(loaded: Path, target: Path) -> float:
+    """Seconds SQLite takes to write `loaded`'s rows into a fresh database of
+    the same schema, with the loader's settings, in one transaction."""
+    from datasette_mscdm.loader import open_database
+
+    database = open_database(target)
+    conn = database.conn
+    conn.execute("ATTACH ? AS loaded", [str(loaded)])
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    for table in ("sources", "records", "occurrences", "record_terms"):
+        columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA loaded.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM loaded.{table}")
+    conn.execute("INSERT INTO records_fts (rowid, title, abstract, keywords)"
+                 " SELECT id, title, abstract, keywords FROM main.records")
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    conn.execute("DETACH loaded")
+    conn.close()
+    for path in [target, *target.parent.glob(target.name + "-*")]:
+        path.unlink()
+    return seconds
 
 
 def generate(tmp: Path, n: int, names: list[str]) -> dict[str, Path]:

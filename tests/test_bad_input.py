@@ -1,5 +1,6 @@
 """Broken files are reported with their name and where they broke; the other
-files still load; no half-loaded file remains; exit status 1."""
+files still load; no half-loaded file remains; exit status 1. Every test runs
+twice: files parsed in a read-ahead process, and in the loading process."""
 
 import json
 import os
@@ -30,16 +31,19 @@ BAD_FILES = {
 }
 
 
-def invoke(*args):
-    return CliRunner().invoke(cli, ["load", *map(str, args)])
+@pytest.fixture(params=["--read-ahead", "--serial"])
+def invoke(request):
+    def invoke(*args):
+        return CliRunner().invoke(cli, ["load", *map(str, args), request.param])
+    return invoke
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
-def test_bad_file_is_reported_and_others_still_load(name, tmp_path, fresh_db, rows):
+def test_bad_file_is_reported_and_others_still_load(invoke, name, tmp_path, fresh_db, rows):
     content, message = BAD_FILES[name]
     bad = tmp_path / name
     bad.write_bytes(content)
-    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(bad), str(GOOD)])
+    result = invoke(fresh_db, str(bad), str(GOOD))
     assert result.exit_code == 1
     assert f"error: {bad}: {message}" in result.output
     sources = {s["path"]: s for s in rows(fresh_db, "select * from sources")}
@@ -51,14 +55,14 @@ def test_bad_file_is_reported_and_others_still_load(name, tmp_path, fresh_db, ro
     assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3
 
 
-def test_truncated_xml_reports_the_line(tmp_path, fresh_db):
+def test_truncated_xml_reports_the_line(invoke, tmp_path, fresh_db):
     bad = tmp_path / "truncated.xml"
     bad.write_bytes(BAD_FILES["truncated.xml"][0])
     result = invoke(fresh_db, bad)
     assert "line 4" in result.output
 
 
-def test_failure_mid_file_leaves_nothing_of_that_file(tmp_path, fresh_db, rows):
+def test_failure_mid_file_leaves_nothing_of_that_file(invoke, tmp_path, fresh_db, rows):
     # Two good rows, then a cell over the size limit: the two rows were
     # stored before the file broke, and must be rolled back with it.
     bad = tmp_path / "broken.csv"
@@ -67,7 +71,7 @@ def test_failure_mid_file_leaves_nothing_of_that_file(tmp_path, fresh_db, rows):
     other = tmp_path / "other.ris"
     other.write_text("TY  - JOUR\nTI  - Loaded after the broken file\nER  - \n", encoding="utf-8")
     # Files share a commit; the broken one in the middle is undone alone.
-    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(GOOD), str(bad), str(other)])
+    result = invoke(fresh_db, str(GOOD), str(bad), str(other))
     assert result.exit_code == 1
     assert "field larger than field limit" in result.output and "line 4" in result.output
     assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 4
@@ -78,38 +82,38 @@ def test_failure_mid_file_leaves_nothing_of_that_file(tmp_path, fresh_db, rows):
     assert rows(fresh_db, "select rowid from records_fts where records_fts match 'broken'")
 
 
-def test_fifty_megabyte_single_line(tmp_path, fresh_db, rows):
+def test_fifty_megabyte_single_line(invoke, tmp_path, fresh_db, rows):
     bad = tmp_path / "oneline.txt"
     with open(bad, "wb") as f:
         f.write(b"TY  - JOUR\n")  # looks like RIS, then one 50 MB line
         f.write(b"x" * (50 * 1024 * 1024))
-    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(bad), str(GOOD)])
+    result = invoke(fresh_db, str(bad), str(GOOD))
     assert result.exit_code == 1
     assert "line longer than" in result.output and "line 2" in result.output
     assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3
 
 
-def test_missing_path_is_a_usage_error(fresh_db):
+def test_missing_path_is_a_usage_error(invoke, fresh_db):
     result = invoke(fresh_db, "/no/such/file.ris")
     assert result.exit_code == 2
     assert "does not exist" in result.output
 
 
-def test_unknown_format_option_is_a_usage_error(fresh_db):
-    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(GOOD), "--format", "docx"])
+def test_unknown_format_option_is_a_usage_error(invoke, fresh_db):
+    result = invoke(fresh_db, str(GOOD), "--format", "docx")
     assert result.exit_code == 2
 
 
-def test_forced_wrong_format_fails_clearly(fresh_db):
-    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(GOOD), "--format", "ris"])
+def test_forced_wrong_format_fails_clearly(invoke, fresh_db):
+    result = invoke(fresh_db, str(GOOD), "--format", "ris")
     assert result.exit_code == 1
     assert "no records found in this RIS file" in result.output
 
 
-def test_json_output_lists_failures(tmp_path, fresh_db):
+def test_json_output_lists_failures(invoke, tmp_path, fresh_db):
     bad = tmp_path / "empty.ris"
     bad.write_bytes(b"")
-    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(bad), str(DATA), "--json"])
+    result = invoke(fresh_db, str(bad), str(DATA), "--json")
     assert result.exit_code == 1
     results = json.loads(result.output)
     assert [r["status"] for r in results] == ["failed", "loaded", "loaded"]

@@ -153,6 +153,8 @@ def test_kill_during_load_then_rerun_finishes(tmp_path, fresh_db, rows):
     assert process.poll() is None, "load finished before it could be killed"
     process.send_signal(signal.SIGKILL)
     process.wait()
+    # The process that was reading ahead for it notices and ends too.
+    assert _gone_within(10, lambda: not _processes_mentioning(str(big)))
     # Consistent: nothing of the big file, the earlier file intact.
     assert rows(fresh_db, "pragma integrity_check")[0]["integrity_check"] == "ok"
     assert [s["path"] for s in rows(fresh_db, "select path from sources")] == [os.path.abspath(MEDLINE)]
@@ -166,6 +168,29 @@ def test_kill_during_load_then_rerun_finishes(tmp_path, fresh_db, rows):
     distinct = len({r["doi"] for r in records})
     assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 3 + distinct
     assert fts_matches_records(fresh_db)
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line contains `text` (the read-ahead child has its
+    parent's command line)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def _gone_within(seconds: float, condition) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_progress_bar_on_a_terminal_only(tmp_path, fresh_db):

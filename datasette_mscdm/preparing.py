@@ -1,0 +1,149 @@
+"""Turning files into records ready to store: checksum and encoding,
+format detection, parsing, normalising, the exact-duplicate key, automatic
+tags and JSON encoding. None of it needs the database, and it is most of a
+load's time, so readahead.py can run it in a second process while the loader
+stores what came before.
+
+A `FileInput` is one file to load, read in this process: the loader asks for
+its facts (to skip a file already loaded), then opens it for its prepared
+records, then says it is done with it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from . import formats
+from .formats import Parsed
+from .records import LIST_FIELDS, Record, exact_duplicate_key
+from .schema import RECORD_COLUMNS
+from .tagging import Vocabulary
+from .terms import tag_texts
+from .textio import FileFacts, LoadError, inspect_file, open_text, read_head
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One parsed record, ready for the `records` table."""
+    values: dict[str, object]  # column -> value (lists as JSON, booleans as 0/1)
+    key: str | None  # normalised title|year|first author, for exact dedup
+    tags: dict[str, list[str]]  # automatic vocabulary tags
+    missing_json: str
+    extra_json: str
+    database: str | None  # the bibliographic database the record names
+    raw: str
+    line: int | None
+    warning: str | None
+
+
+def record_values(record: Record) -> dict[str, object]:
+    """Column values for a record: lists as JSON, booleans as 0/1."""
+    values = {}
+    for column in RECORD_COLUMNS:
+        value = getattr(record, column)
+        if column in LIST_FIELDS:
+            value = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            value = int(value)
+        values[column] = value
+    return values
+
+
+def tags_for(vocabulary: Vocabulary, values: dict[str, object]) -> dict[str, list[str]]:
+    return vocabulary.tag(tag_texts(values["title"], values["abstract"], values["keywords"],
+                                    values["publication_types"]))
+
+
+def prepare(parsed: Parsed, vocabulary: Vocabulary) -> Prepared:
+    record = parsed.record.finish()
+    values = record_values(record)
+    return Prepared(
+        values=values,
+        key=exact_duplicate_key(record),
+        tags=tags_for(vocabulary, values),
+        missing_json=json.dumps(record.missing_fields()),
+        extra_json=json.dumps(record.extra, ensure_ascii=False, default=str),
+        database=record.database,
+        raw=parsed.raw,
+        line=parsed.line,
+        warning=parsed.warning,
+    )
+
+
+class PreparedRecords:
+    """The prepared records of one file, in file order. Iterating raises
+    LoadError (with where it broke) for a file that cannot be parsed;
+    `bytes_read` says how far into the file the reading is, for progress."""
+
+    def __init__(self, facts: FileFacts, module, vocabulary: Vocabulary):
+        self.facts = facts
+        self.module = module
+        self.vocabulary = vocabulary
+        self.bytes_read = 0
+
+    def __iter__(self) -> Iterator[Prepared]:
+        stream, counter = open_text(self.facts)
+        with stream:
+            for position, parsed in _parse(self.module, stream):
+                try:
+                    prepared = prepare(parsed, self.vocabulary)
+                except Exception as error:
+                    raise _record_error(error, position) from error
+                self.bytes_read = counter.count
+                yield prepared
+        self.bytes_read = counter.count
+
+
+class FileInput:
+    """One file to load, read and prepared in this process."""
+
+    def __init__(self, path: Path, format_module, vocabulary: Vocabulary):
+        self.path = path
+        self.format_module = format_module  # None: detect from the content
+        self.vocabulary = vocabulary
+        self._facts: FileFacts | None = None
+
+    def facts(self) -> FileFacts:
+        """Checksum, size and encoding. Raises LoadError, OSError, UnicodeError."""
+        if self._facts is None:
+            self._facts = inspect_file(self.path)
+        return self._facts
+
+    def open(self) -> tuple[object, PreparedRecords]:
+        """(format module, its prepared records). Raises as facts() does."""
+        facts = self.facts()
+        module = self.format_module or formats.detect(read_head(facts))
+        return module, PreparedRecords(facts, module, self.vocabulary)
+
+    def done(self):
+        """The loader has finished with this file."""
+
+
+def _parse(module, stream) -> Iterator[tuple[int, Parsed]]:
+    """(position, parsed) pairs; a parse error says after which record it broke."""
+    records = module.parse(stream)
+    position = 0
+    while True:
+        try:
+            parsed = next(records)
+        except StopIteration:
+            return
+        except LoadError as error:
+            if not error.where:
+                error.where = f"after record {position}"
+            raise
+        except Exception as error:  # a bug in a parser, met on this record
+            raise _record_error(error, position + 1) from error
+        position += 1
+        yield position, parsed
+
+
+def _record_error(error: Exception, position: int) -> LoadError:
+    if isinstance(error, LoadError):
+        return error
+    return LoadError(f"{type(error).__name__}: {error}", f"record {position}")
+
+

@@ -1,0 +1,237 @@
+"""Reading ahead: the files of a load are inspected, detected, parsed and
+prepared (preparing.py) in a forked child process, which streams the results
+through a pipe while this process stores the files before them. On a small
+machine that runs the two halves of a load, each about half its time, on two
+cores at once.
+
+Only this process touches the database, in one transaction with a savepoint
+per file, so a file still loads whole or not at all. The child never opens
+the database: it is told at the start which checksums are already loaded, so
+it does not parse files the loader will skip. If this process dies, the
+child's next write fails (broken pipe) and it exits; if the child dies, this
+process sees the pipe close and fails the file it was reading.
+
+Messages, in file order (sent in lists, to keep pipe writes few):
+    ("file", facts | None, error | None, format name | None)
+        facts None: the file could not be inspected (error says why);
+        format None and no error: already loaded, not parsed;
+    then, for a file being parsed, ("batch", [Prepared], bytes read)...
+    and ("end", bytes read) or ("error", message, where).
+An error is ("load", message, where) or ("read", message).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import multiprocessing
+import sys
+from pathlib import Path
+from typing import Iterator
+
+from . import formats
+from .preparing import FileInput, Prepared, PreparedRecords
+from .tagging import Vocabulary
+from .textio import FileFacts, LoadError, inspect_file, read_head
+
+# Loads of at least this many bytes read ahead (forking costs a few
+# milliseconds; this much input takes a second or more to load).
+MIN_BYTES = 1 << 20
+# Prepared records per "batch" message, and records (or messages) per pipe write.
+BATCH = 200
+MESSAGES_PER_WRITE = 64
+
+
+def read_ahead(paths: list[Path], format_module, vocabulary: Vocabulary,
+               loaded_sha256: set[str]) -> Iterator[FileInput]:
+    """FileInputs for `paths`, in order, prepared by a child process. Close
+    the generator (or run it out) to stop the child."""
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_child, name="mscdm-read-ahead", daemon=True,
+        args=(reader, writer, paths, format_module.NAME if format_module else None, vocabulary,
+              loaded_sha256))
+    child.start()
+    writer.close()  # the child now holds the only write end: EOF when it ends
+    channel = _Channel(reader, child)
+    try:
+        for path in paths:
+            file = _ChildInput(path, format_module, vocabulary, channel)
+            yield file
+            file.done()
+    finally:
+        reader.close()  # a child still writing gets a broken pipe and stops
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+class _Channel:
+    """The messages from the child, one at a time."""
+
+    def __init__(self, reader, child):
+        self.reader = reader
+        self.child = child
+        self.pending: collections.deque = collections.deque()
+
+    def next(self) -> tuple:
+        while not self.pending:
+            try:
+                self.pending.extend(self.reader.recv())
+            except EOFError:
+                self.child.join(5)
+                raise LoadError("the process reading ahead stopped unexpectedly",
+                                f"exit code {self.child.exitcode}") from None
+        return self.pending.popleft()
+
+
+class _ChildInput(FileInput):
+    """A file the child inspects and prepares; FileInput's interface."""
+
+    def __init__(self, path: Path, format_module, vocabulary: Vocabulary, channel: _Channel):
+        super().__init__(path, format_module, vocabulary)
+        self.channel = channel
+        self._header: tuple | None = None
+        self._records: _ChildRecords | None = None
+
+    def _read_header(self) -> tuple:
+        if self._header is None:
+            kind, facts, error, format_name = self.channel.next()
+            assert kind == "file", f"read-ahead out of step at {self.path}: {kind}"
+            self._header = (facts, error, format_name)
+        return self._header
+
+    def facts(self) -> FileFacts:
+        facts, error, _ = self._read_header()
+        if facts is None:
+            _raise(error)
+        self._facts = facts
+        return facts
+
+    def open(self):
+        facts, error, format_name = self._read_header()
+        if error:
+            _raise(error)
+        if format_name is None:
+            # The child skipped it as already loaded, but the loader did not
+            # (its first copy in this run failed): read it here instead.
+            return super().open()
+        self._records = _ChildRecords(facts, formats.BY_NAME[format_name], self.channel)
+        return self._records.module, self._records
+
+    def done(self):
+        try:
+            self._read_header()  # in case the loader never asked
+            if self._records is not None:
+                self._records.drain()
+        except LoadError:
+            pass  # the child has gone: the next file will say so
+
+
+class _ChildRecords(PreparedRecords):
+    def __init__(self, facts: FileFacts, module, channel: _Channel):
+        super().__init__(facts, module, vocabulary=None)
+        self.channel = channel
+        self.finished = False
+
+    def __iter__(self) -> Iterator[Prepared]:
+        while not self.finished:
+            kind, *payload = self.channel.next()
+            if kind == "batch":
+                batch, self.bytes_read = payload
+                yield from batch
+            elif kind == "end":
+                self.finished = True
+                self.bytes_read = payload[0]
+            else:
+                self.finished = True
+                raise LoadError(*payload)
+
+    def drain(self):
+        """Read past what is left of this file (the loader stopped early)."""
+        while not self.finished:
+            kind, *_ = self.channel.next()
+            self.finished = kind in ("end", "error")
+
+
+def _raise(error: tuple):
+    if error[0] == "read":
+        raise OSError(error[1])
+    raise LoadError(error[1], error[2])
+
+
+class _Outbox:
+    """Messages to the loader, written a list at a time."""
+
+    def __init__(self, writer):
+        self.writer = writer
+        self.messages: list[tuple] = []
+        self.weight = 0
+
+    def put(self, message: tuple, weight: int = 1):
+        self.messages.append(message)
+        self.weight += weight
+        if self.weight >= MESSAGES_PER_WRITE:
+            self.flush()
+
+    def flush(self):
+        if self.messages:
+            self.writer.send(self.messages)
+            self.messages, self.weight = [], 0
+
+
+def _child(reader, writer, paths: list[Path], format_name: str | None,
+           vocabulary: Vocabulary, loaded_sha256: set[str]):
+    # Hold no read end: when the loader dies, the pipe then has no reader and
+    # the next send fails (broken pipe) instead of blocking for ever.
+    reader.close()
+    outbox = _Outbox(writer)
+    format_module = formats.BY_NAME[format_name] if format_name else None
+    try:
+        for path in paths:
+            _prepare_file(outbox, path, format_module, vocabulary, loaded_sha256)
+        outbox.flush()
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the loader has gone or is stopping: nothing more to tell it
+    finally:
+        writer.close()
+
+
+def _prepare_file(outbox: _Outbox, path: Path, format_module, vocabulary: Vocabulary,
+                  loaded_sha256: set[str]):
+    try:
+        facts = inspect_file(path)
+    except LoadError as error:
+        return outbox.put(("file", None, ("load", error.message, error.where), None))
+    except (OSError, UnicodeError) as error:
+        return outbox.put(("file", None, ("read", str(error)), None))
+    # The small file's bytes kept in memory need not cross the pipe.
+    header = dataclasses.replace(facts, data=None)
+    if facts.sha256 in loaded_sha256:
+        return outbox.put(("file", header, None, None))
+    loaded_sha256.add(facts.sha256)  # a second copy later in the run will be skipped
+    try:
+        module = format_module or formats.detect(read_head(facts))
+    except LoadError as error:
+        return outbox.put(("file", header, ("load", error.message, error.where), None))
+    except (OSError, UnicodeError) as error:
+        return outbox.put(("file", header, ("read", str(error)), None))
+    outbox.put(("file", header, None, module.NAME))
+    records = PreparedRecords(facts, module, vocabulary)
+    batch: list[Prepared] = []
+    try:
+        for prepared in records:
+            batch.append(prepared)
+            if len(batch) >= BATCH:
+                outbox.put(("batch", batch, records.bytes_read), len(batch))
+                batch = []
+        if batch:
+            outbox.put(("batch", batch, records.bytes_read), len(batch))
+        outbox.put(("end", records.bytes_read))
+    except LoadError as error:
+        outbox.put(("error", error.message, error.where))
+    except BrokenPipeError:
+        raise
+    except Exception as error:  # reading failed (the file vanished, a disk error)
+        outbox.put(("error", f"{type(error).__name__}: {error}", None))

@@ -1,0 +1,97 @@
+"""Reading ahead (files parsed in a second process while the loader stores
+them) loads exactly what a serial load does, and fails cleanly when that
+process dies."""
+
+import multiprocessing
+import os
+import shutil
+import signal
+import sqlite3
+
+from click.testing import CliRunner
+
+import synthetic
+from conftest import CORPUS, fts_matches_records
+from datasette_mscdm.cli import cli
+from datasette_mscdm.loader import Loader, open_database
+
+GOOD = CORPUS / "exports/medline_nbib/synthesisr/PubMed_example.txt"  # 3 records
+
+
+def table(db, sql):
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_read_ahead_loads_exactly_what_a_serial_load_loads(tmp_path):
+    inputs = tmp_path / "inputs"
+    shutil.copytree(CORPUS / "exports", inputs / "exports")
+    shutil.copy(GOOD, inputs / "again-the-same-file.txt")  # skipped: same bytes
+    (inputs / "empty.ris").write_bytes(b"")
+    (inputs / "truncated.xml").write_text(
+        '<?xml version="1.0"?>\n<PubmedArticleSet><PubmedArticle><MedlineCitation>'
+        "<PMID>2</PMID><Article><ArticleTitle>Two", encoding="utf-8")
+    databases = {}
+    for mode in ("--read-ahead", "--serial"):
+        db = tmp_path / f"{mode.strip('-')}.db"
+        result = CliRunner().invoke(cli, ["load", str(db), str(inputs), "--json", mode])
+        assert result.exit_code == 1, result.output  # the two broken files
+        databases[mode] = db
+    columns = [row[1] for row in table(databases["--serial"], "pragma table_info(records)")
+               if row[1] not in ("created_at", "updated_at")]
+    queries = [
+        f"select {', '.join(columns)} from records order by id",
+        "select source_id, position, line, record_id, database, matched_on, raw"
+        " from occurrences order by id",
+        "select path, format, database, sha256, bytes, records, new_records, merged, status,"
+        " error, warnings from sources order by id",
+        "select * from record_terms order by facet, term, record_id",
+    ]
+    for sql in queries:
+        serial = table(databases["--serial"], sql)
+        assert serial, sql
+        assert table(databases["--read-ahead"], sql) == serial, sql
+    statuses = table(databases["--read-ahead"], "select status, count(*) from sources group by 1")
+    assert dict(statuses)["failed"] == 2
+    assert fts_matches_records(databases["--read-ahead"])
+
+
+def test_a_reading_process_that_dies_fails_its_file_and_leaves_nothing_of_it(tmp_path):
+    big = synthetic.write_ris(tmp_path / "big.ris", synthetic.make_records(6000, seed=11))
+    after = tmp_path / "after.ris"
+    after.write_text("TY  - JOUR\nTI  - A file after the failure\nER  - \n", encoding="utf-8")
+    db = tmp_path / "review.db"
+    killed, calls = [], []
+
+    def kill_the_reader(_bytes):
+        # The first call is the end of GOOD; the second comes 500 records into
+        # the big file: kill the process reading it there.
+        calls.append(_bytes)
+        if len(calls) < 2:
+            return
+        for child in multiprocessing.active_children():
+            if child.name == "mscdm-read-ahead" and not killed:
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    database = open_database(db)
+    loader = Loader(database, read_ahead=True, on_progress=kill_the_reader)
+    results = loader.load_paths([GOOD, big, after])
+    database.conn.close()
+    assert killed
+    assert [r.status for r in results] == ["loaded", "failed", "failed"]
+    assert "the process reading ahead stopped unexpectedly" in results[1].error
+    assert table(db, "pragma integrity_check") == [("ok",)]
+    assert table(db, "select count(*) from records") == [(3,)]
+    assert table(db, "select count(*) from occurrences") == [(3,)]
+    assert fts_matches_records(db)
+    assert not [c for c in multiprocessing.active_children() if c.name == "mscdm-read-ahead"]
+    # Loading again (reading ahead again) finishes the job.
+    database = open_database(db)
+    results = Loader(database, read_ahead=True).load_paths([GOOD, big, after])
+    database.conn.close()
+    assert [r.status for r in results] == ["skipped", "loaded", "loaded"]
+    assert table(db, "select count(*) from occurrences") == [(3 + 6000 + 1,)]
