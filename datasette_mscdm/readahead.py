@@ -121,8 +121,13 @@ class _ChildInput(FileInput):
         return self._records.module, self._records
 
     def done(self):
+        """Read past whatever of this file the loader did not take: all of it
+        when the loader skipped a file the child parsed (another process
+        loaded the same bytes meanwhile), the rest when it stopped early."""
         try:
-            self._read_header()  # in case the loader never asked
+            facts, error, format_name = self._read_header()
+            if self._records is None and format_name and not error:
+                self._records = _ChildRecords(facts, formats.BY_NAME[format_name], self.channel)
             if self._records is not None:
                 self._records.drain()
         except LoadError:

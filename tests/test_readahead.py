@@ -2,6 +2,7 @@
 them) loads exactly what a serial load does, and fails cleanly when that
 process dies."""
 
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -95,3 +96,29 @@ def test_a_reading_process_that_dies_fails_its_file_and_leaves_nothing_of_it(tmp
     database.conn.close()
     assert [r.status for r in results] == ["skipped", "loaded", "loaded"]
     assert table(db, "select count(*) from occurrences") == [(3 + 6000 + 1,)]
+
+
+def test_a_file_loaded_elsewhere_meanwhile_is_skipped_and_the_next_file_still_loads(tmp_path):
+    # The reading process was told at the start which files are loaded; if the
+    # same bytes get loaded after that (here: a sources row slipped in while
+    # the first file loads), the loader skips a file the reader has parsed and
+    # must read past its records to reach the next file's.
+    first = synthetic.write_ris(tmp_path / "first.ris", synthetic.make_records(700, seed=21))
+    twin = synthetic.write_ris(tmp_path / "twin.ris", synthetic.make_records(700, seed=22))
+    last = synthetic.write_ris(tmp_path / "last.ris", synthetic.make_records(700, seed=23))
+    db = tmp_path / "review.db"
+    database = open_database(db)
+    twin_sha256 = hashlib.sha256(twin.read_bytes()).hexdigest()
+
+    def load_the_twin_elsewhere(_bytes):
+        if not database.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?",
+                                     [twin_sha256]).fetchone():
+            database.conn.execute(
+                "INSERT INTO sources (path, sha256, bytes, loaded_at, status)"
+                " VALUES ('elsewhere', ?, 1, 'now', 'loaded')", [twin_sha256])
+
+    loader = Loader(database, read_ahead=True, on_progress=load_the_twin_elsewhere)
+    results = loader.load_paths([first, twin, last])
+    database.conn.close()
+    assert [r.status for r in results] == ["loaded", "skipped", "loaded"], results
+    assert table(db, "select count(*) from occurrences") == [(1400,)]
