@@ -170,6 +170,34 @@ def test_kill_during_load_then_rerun_finishes(tmp_path, fresh_db, rows):
     assert fts_matches_records(fresh_db)
 
 
+def test_kill_while_creating_the_database_then_rerun_finishes(tmp_path, fresh_db, rows):
+    # A load that creates the database writes under a rollback journal (no
+    # WAL): killed mid-way, the journal undoes it; the database is WAL again
+    # once a load finishes.
+    records = synthetic.make_records(30000, seed=8)
+    big = synthetic.write_ris(tmp_path / "big.ris", records)
+    process = subprocess.Popen([*_mscdm(), "load", str(fresh_db), str(big)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(fresh_db) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(3)  # well into the file (it takes ~10 s)
+    assert process.poll() is None, "load finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert _gone_within(10, lambda: not _processes_mentioning(str(big)))
+    assert rows(fresh_db, "pragma integrity_check")[0]["integrity_check"] == "ok"
+    assert rows(fresh_db, "select count(*) n from records")[0]["n"] == 0
+    assert rows(fresh_db, "select count(*) n from sources")[0]["n"] == 0
+    again = subprocess.run([*_mscdm(), "load", str(fresh_db), str(big)], capture_output=True,
+                           text=True)
+    assert again.returncode == 0, again.stderr
+    assert rows(fresh_db, "select count(*) n from occurrences")[0]["n"] == 30000
+    assert rows(fresh_db, "select count(*) n from records")[0]["n"] == len({r["doi"] for r in records})
+    assert rows(fresh_db, "pragma journal_mode")[0]["journal_mode"] == "wal"
+    assert fts_matches_records(fresh_db)
+
+
 def _processes_mentioning(text: str) -> list[int]:
     """Processes whose command line contains `text` (the read-ahead child has its
     parent's command line)."""
