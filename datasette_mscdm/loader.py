@@ -6,7 +6,9 @@ at all, so a broken file or a killed process never leaves half a file behind,
 and rerunning the same command finishes the job. Consecutive files share a
 commit for up to a second, which makes folders of thousands of one-record
 files fast; a kill loses at most that last second of whole files. A file whose exact bytes
-already loaded is skipped (idempotent reloads).
+already loaded is skipped (idempotent reloads). Parsing and preparing the
+records happens in preparing.py, in a second process for larger loads
+(readahead.py); this module does the database side.
 
 Exact duplicates merge on load: same DOI, else same PMID, else same
 normalised title + year + first-author surname (unless the two records carry
@@ -25,7 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Generator, Iterable, Iterator
 
 from sqlite_utils import Database
 
@@ -145,17 +147,16 @@ class Loader:
         try:
             return [self.load_input(file) for file in inputs]
         finally:
-            if hasattr(inputs, "close"):
-                inputs.close()  # stops the read-ahead process
+            inputs.close()  # stops the read-ahead process, if there is one
             self.close()
 
-    def _inputs(self, files: list[Path]) -> Iterable[FileInput]:
+    def _inputs(self, files: list[Path]) -> Generator[FileInput, None, None]:
         read_ahead = self.read_ahead
         if read_ahead is None:
             read_ahead = sum(path.stat().st_size for path in files
                              if path.is_file()) >= readahead.MIN_BYTES
         if not read_ahead:
-            return [FileInput(path, self.format_module, self.vocabulary) for path in files]
+            return (FileInput(path, self.format_module, self.vocabulary) for path in files)
         loaded = {row[0] for row in self.conn.execute(
             "SELECT sha256 FROM sources WHERE status = 'loaded'")}
         return readahead.read_ahead(files, self.format_module, self.vocabulary, loaded)
