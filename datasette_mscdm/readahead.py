@@ -40,13 +40,16 @@ MIN_BYTES = 1 << 20
 # Prepared records per "batch" message, and records (or messages) per pipe write.
 BATCH = 200
 MESSAGES_PER_WRITE = 64
+# Forking is fast and shares the vocabulary for free; elsewhere (macOS,
+# Windows) fork is unsafe or absent and the child starts afresh.
+START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 
 
 def read_ahead(paths: list[Path], format_module, vocabulary: Vocabulary,
                loaded_sha256: set[str]) -> Iterator[FileInput]:
     """FileInputs for `paths`, in order, prepared by a child process. Close
     the generator (or run it out) to stop the child."""
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    context = multiprocessing.get_context(START_METHOD)
     reader, writer = context.Pipe(duplex=False)
     child = context.Process(
         target=_child, name="mscdm-read-ahead", daemon=True,

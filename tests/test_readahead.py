@@ -122,3 +122,18 @@ def test_a_file_loaded_elsewhere_meanwhile_is_skipped_and_the_next_file_still_lo
     database.conn.close()
     assert [r.status for r in results] == ["loaded", "skipped", "loaded"], results
     assert table(db, "select count(*) from occurrences") == [(1400,)]
+
+
+def test_read_ahead_in_a_spawned_process_as_on_macos_and_windows(tmp_path, monkeypatch):
+    # Where fork is not used, the child starts afresh and everything it needs
+    # (paths, vocabulary, the pipe) must cross to it pickled.
+    from datasette_mscdm import readahead
+
+    monkeypatch.setattr(readahead, "START_METHOD", "spawn")
+    db = tmp_path / "review.db"
+    database = open_database(db)
+    results = Loader(database, read_ahead=True).load_paths([CORPUS / "exports" / "ris"])
+    database.conn.close()
+    assert results and all(r.status == "loaded" for r in results), results
+    assert table(db, "select count(*) from occurrences") == [(sum(r.records for r in results),)]
+    assert table(db, "select count(*) from record_terms where facet = 'database'")[0][0] > 0
