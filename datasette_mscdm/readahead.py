@@ -62,7 +62,7 @@ def read_ahead(paths: list[Path], format_module, vocabulary: Vocabulary,
         for path in paths:
             file = _ChildInput(path, format_module, vocabulary, channel)
             yield file
-            file.done()
+            file.done()  # again, harmlessly, in case the consumer did not
     finally:
         reader.close()  # a child still writing gets a broken pipe and stops
         if child.is_alive():
