@@ -167,10 +167,6 @@ class Loader:
             self._index_new_rows()
             self.conn.execute("COMMIT")
 
-    def load_file(self, path: Path) -> FileResult:
-        """Load one file, read in this process (see load_input)."""
-        return self.load_input(FileInput(Path(path), self.format_module, self.vocabulary))
-
     def load_input(self, file: FileInput) -> FileResult:
         """Load one file inside its own savepoint. Files share a transaction
         that commits every COMMIT_EVERY seconds (a commit per small file would
@@ -209,7 +205,6 @@ class Loader:
         except (OSError, UnicodeError) as error:
             result.error = f"cannot read: {error}"
         finally:
-            file.done()
             result.seconds = time.monotonic() - started
         if result.status == "failed":
             self._record_failure(file.path, facts, result)

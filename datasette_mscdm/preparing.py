@@ -6,7 +6,7 @@ stores what came before.
 
 A `FileInput` is one file to load, read in this process: the loader asks for
 its facts (to skip a file already loaded), then opens it for its prepared
-records, then says it is done with it.
+records.
 """
 
 from __future__ import annotations
@@ -117,9 +117,6 @@ class FileInput:
         facts = self.facts()
         module = self.format_module or formats.detect(read_head(facts))
         return module, PreparedRecords(facts, module, self.vocabulary)
-
-    def done(self):
-        """The loader has finished with this file."""
 
 
 def _parse(module, stream) -> Iterator[tuple[int, Parsed]]:

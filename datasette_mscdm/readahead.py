@@ -62,7 +62,7 @@ def read_ahead(paths: list[Path], format_module, vocabulary: Vocabulary,
         for path in paths:
             file = _ChildInput(path, format_module, vocabulary, channel)
             yield file
-            file.done()  # again, harmlessly, in case the consumer did not
+            file.read_past()
     finally:
         reader.close()  # a child still writing gets a broken pipe and stops
         if child.is_alive():
@@ -120,19 +120,24 @@ class _ChildInput(FileInput):
             # The child skipped it as already loaded, but the loader did not
             # (its first copy in this run failed): read it here instead.
             return super().open()
-        self._records = _ChildRecords(facts, formats.BY_NAME[format_name], self.channel)
-        return self._records.module, self._records
+        records = self._child_records()
+        return records.module, records
 
-    def done(self):
-        """Read past whatever of this file the loader did not take: all of it
-        when the loader skipped a file the child parsed (another process
-        loaded the same bytes meanwhile), the rest when it stopped early."""
+    def _child_records(self) -> _ChildRecords:
+        if self._records is None:
+            facts, _, format_name = self._read_header()
+            self._records = _ChildRecords(facts, formats.BY_NAME[format_name], self.channel)
+        return self._records
+
+    def read_past(self):
+        """Once the loader is done with this file, read past whatever of it
+        the loader did not take: all of it when the loader skipped a file the
+        child parsed (another process loaded the same bytes meanwhile), the
+        rest when it stopped early."""
         try:
-            facts, error, format_name = self._read_header()
-            if self._records is None and format_name and not error:
-                self._records = _ChildRecords(facts, formats.BY_NAME[format_name], self.channel)
-            if self._records is not None:
-                self._records.drain()
+            _, error, format_name = self._read_header()
+            if format_name and not error:
+                self._child_records().drain()
         except LoadError:
             pass  # the child has gone: the next file will say so
 
