@@ -108,15 +108,20 @@ def load(db, paths, source_name, format_name, other_methods, as_json, read_ahead
         results = loader.load_paths(files)
     finally:
         progress.close()
+        database.conn.close()
         # WAL again, so Datasette can read while screening writes; if a server
         # opened the database meanwhile this is refused, and the next command
-        # that opens it switches instead.
+        # that opens it switches instead. On a connection of its own: SQLite
+        # 3.40 refuses a checkpoint ("database table is locked") on a
+        # connection that used its temp schema (a migration's table rebuild)
+        # before switching to WAL.
+        conn = sqlite3.connect(str(db), isolation_level=None, timeout=30)
         try:
-            database.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.OperationalError:
             pass
-        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        database.conn.close()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
     else:

@@ -1,4 +1,4 @@
-"""`mscdm reviewer add|list|remove`: the people who screen a review."""
+"""`mscdm reviewer add|list|remove|password|role`: the people who screen a review."""
 
 from __future__ import annotations
 
@@ -40,18 +40,25 @@ def add(db, name, role, password_stdin):
         mscdm reviewer add review.db alice --role lead
         echo "$PASSWORD" | mscdm reviewer add review.db bob --password-stdin
     """
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _change(db, store.add_reviewer, name, role, _password(password_stdin))
+    click.echo(f"Added {role} {name.strip()}.")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _change(db, change, *args) -> None:
+    """Apply one change to the reviewers of DB; its error as a ClickException."""
     database = open_database(db)
     try:
-        store.add_reviewer(database.conn, name, role, password)
+        change(database.conn, *args)
     except (store.ScreeningError, ValueError) as error:
         raise click.ClickException(str(error))
     finally:
         database.conn.close()
-    click.echo(f"Added {role} {name.strip()}.")
 
 
 @reviewer.command("list")
@@ -78,13 +85,41 @@ def list_(db, as_json):
 @db_argument
 @click.argument("name")
 def remove(db, name):
-    """Remove reviewer NAME from DB: they can no longer log in or decide.
-    Their decisions stay in the record of the review."""
-    database = open_database(db)
-    try:
-        store.remove_reviewer(database.conn, name)
-    except store.ScreeningError as error:
-        raise click.ClickException(str(error))
-    finally:
-        database.conn.close()
+    """Remove reviewer NAME from DB: they can no longer log in or decide,
+    and their open sessions end at their next request. Their decisions stay
+    in the record of the review."""
+    _change(db, store.remove_reviewer, name)
     click.echo(f"Removed {name}; their decisions stay.")
+
+
+@reviewer.command("password")
+@db_argument
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from the first line of stdin instead of a prompt.")
+def password(db, name, password_stdin):
+    """Set a new password for reviewer NAME of DB. Every login they have
+    open ends (on a running server too, at their next request).
+
+    \b
+    Example:
+        mscdm reviewer password review.db bob
+    """
+    _change(db, store.set_password, name, _password(password_stdin))
+    click.echo(f"New password set for {name}; their open logins have ended.")
+
+
+@reviewer.command("role")
+@db_argument
+@click.argument("name")
+@click.argument("role", type=click.Choice(store.ROLES))
+def role(db, name, role):
+    """Make reviewer NAME of DB a `lead` or a plain `reviewer`. Their open
+    logins end; they log in again in the new role.
+
+    \b
+    Example:
+        mscdm reviewer role review.db alice reviewer
+    """
+    _change(db, store.set_role, name, role)
+    click.echo(f"{name} is now a {role}; their open logins have ended.")

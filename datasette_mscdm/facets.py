@@ -31,7 +31,7 @@ from datasette.filters import FilterArguments
 from datasette.utils import (escape_sqlite, path_with_added_args, path_with_removed_args,
                              sqlite_timelimit)
 
-from .review_db import is_review_database, vocabulary_groups
+from .review_db import is_review_database, read, vocabulary_groups
 from .terms import BUILTIN_FACETS
 
 TERM_ARG = "_term"
@@ -78,26 +78,27 @@ def _facet_sql(facet: dict, size: int, restricted: bool) -> str:
 
 def _count_filtered(conn, sql, params, facets, size, build_ms, facet_ms):
     """On one connection: the filtered ids once, then each facet against them.
-    Returns ({facet key: rows}, [timed-out keys])."""
+    Returns ({facet key: rows}, [timed-out keys]).
+
+    Runs through review_db.in_snapshot: filling the temporary table opens a
+    transaction, and one left open would freeze this pool connection on an
+    old snapshot; the rollback at the end also empties the table."""
     counts, timed_out = {}, []
     conn.execute("create temp table if not exists mscdm_facet_ids (id integer primary key)")
     try:
+        with sqlite_timelimit(conn, build_ms):
+            conn.execute(f"insert or ignore into temp.mscdm_facet_ids select id from ({sql})",
+                         params)
+    except sqlite3.OperationalError:
+        return counts, [facet["key"] for facet in facets]
+    for facet in facets:
         try:
-            with sqlite_timelimit(conn, build_ms):
-                conn.execute(f"insert or ignore into temp.mscdm_facet_ids select id from ({sql})",
-                             params)
+            with sqlite_timelimit(conn, facet_ms):
+                counts[facet["key"]] = conn.execute(
+                    _facet_sql(facet, size, restricted=True), {"facet": facet["key"]}).fetchall()
         except sqlite3.OperationalError:
-            return counts, [facet["key"] for facet in facets]
-        for facet in facets:
-            try:
-                with sqlite_timelimit(conn, facet_ms):
-                    counts[facet["key"]] = conn.execute(
-                        _facet_sql(facet, size, restricted=True), {"facet": facet["key"]}).fetchall()
-            except sqlite3.OperationalError:
-                timed_out.append(facet["key"])
-        return counts, timed_out
-    finally:
-        conn.execute("delete from temp.mscdm_facet_ids")
+            timed_out.append(facet["key"])
+    return counts, timed_out
 
 
 class TermFacet(Facet):
@@ -132,7 +133,7 @@ class TermFacet(Facet):
         facet_ms = self.ds.setting("facet_time_limit_ms")
         params = dict(self.params) if isinstance(self.params, dict) else list(self.params)
         if _WHERE.search(self.sql):
-            counts, timed_out_keys = await db.execute_fn(
+            counts, timed_out_keys = await read(db,
                 lambda conn: _count_filtered(conn, self.sql, params, facets, size,
                                              self.ds.setting("sql_time_limit_ms"), facet_ms))
         else:

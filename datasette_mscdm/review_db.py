@@ -58,6 +58,34 @@ CHART_QUERIES = {
 }
 
 
+def in_snapshot(fn):
+    """`fn(conn)` wrapped to run in one read transaction that always ends.
+
+    Datasette serves reads from a pool of long-lived connections. A
+    transaction left open on one of them pins that connection to an old
+    snapshot of the database until the server restarts (stale pages, a
+    removed reviewer still deciding, a WAL that never checkpoints). So every
+    read the plugin runs on a pool connection goes through here: it begins
+    (which also gives its several queries one consistent snapshot, so the
+    numbers of a page agree with each other), and rolls back whatever
+    happens, ending any implicit transaction a statement opened."""
+    def run(conn):
+        if conn.in_transaction:
+            conn.rollback()
+        conn.execute("BEGIN")
+        try:
+            return fn(conn)
+        finally:
+            conn.rollback()
+
+    return run
+
+
+async def read(db, fn):
+    """Run `fn(conn)` on one of Datasette's read connections (see in_snapshot)."""
+    return await db.execute_fn(in_snapshot(fn))
+
+
 def chart_fragment(chart: dict) -> str:
     return "&".join(f"g.{key}={value}" for key, value in chart.items())
 

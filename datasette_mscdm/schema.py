@@ -229,7 +229,7 @@ def ensure_schema(db: Database) -> None:
 # new row, and triggers refuse UPDATE and DELETE so that nothing (not even a
 # stray `sqlite-utils` command) can rewrite who decided what. The status
 # columns on `records` are derived from the decisions, in the same
-# transaction as each decision (see screening/decide.py).
+# transaction as each decision (see screening/store.py).
 SCREENING_SCHEMA = [
     """
 -- Per-stage status: unscreened | awaiting second reviewer | included |
@@ -362,3 +362,109 @@ CREATE TABLE mscdm_claims (
     PRIMARY KEY (record_id, stage, reviewer)
 ) WITHOUT ROWID""")
     db.execute("CREATE INDEX mscdm_claims_reviewer ON mscdm_claims(reviewer, stage, claimed_at)")
+
+
+# Security round 2 (issue 10).
+# - Reviewer sessions carry a version that a password change, a role change
+#   or a removal bumps, so the server can end a reviewer's existing logins.
+# - Failed logins are kept for a while to throttle password guessing.
+# - A lead may reopen a stage of a record (its votes stop counting and the
+#   reviewers vote again): `decision = 'reopen'`, which the old CHECK
+#   constraint refuses, so the table is rebuilt with its rows and ids intact.
+# - `INSERT OR REPLACE` deletes the row it replaces without firing DELETE
+#   triggers (SQLite fires them only with recursive_triggers on), so a
+#   BEFORE INSERT trigger refuses any insert that would replace a decision or
+#   a protocol version.
+SECURITY_SCHEMA = [
+    """
+ALTER TABLE mscdm_reviewers ADD COLUMN session_version INTEGER NOT NULL DEFAULT 1
+    """,
+    """
+CREATE TABLE mscdm_login_failures (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,          -- the name tried (may not be a reviewer)
+    address TEXT NOT NULL,       -- the client address it came from
+    failed_at REAL NOT NULL      -- unix time
+)
+    """,
+    """
+CREATE INDEX mscdm_login_failures_name ON mscdm_login_failures(name, failed_at)
+    """,
+    """
+CREATE INDEX mscdm_login_failures_address ON mscdm_login_failures(address, failed_at)
+    """,
+    """
+CREATE TABLE decisions_rebuilt (
+    id INTEGER PRIMARY KEY,
+    record_id INTEGER NOT NULL REFERENCES records(id),
+    stage TEXT NOT NULL CHECK (stage IN ('title_abstract', 'full_text')),
+    reviewer TEXT NOT NULL,
+    decision TEXT NOT NULL
+        CHECK (decision IN ('include', 'exclude', 'maybe', 'not_retrieved', 'undo', 'reopen')),
+    reason TEXT,
+    note TEXT,
+    -- screen: a reviewer's vote; resolution: a lead settling a conflict or
+    -- maybe, or reopening a stage (decision = 'reopen'); bulk: a lead's
+    -- exclusion of every record matching a search.
+    kind TEXT NOT NULL DEFAULT 'screen' CHECK (kind IN ('screen', 'resolution', 'bulk')),
+    undoes INTEGER REFERENCES decisions_rebuilt(id),   -- for decision = 'undo'
+    request_id TEXT UNIQUE,      -- client-chosen; a re-sent request records nothing twice
+    created_at TEXT NOT NULL
+)
+    """,
+    """
+INSERT INTO decisions_rebuilt SELECT id, record_id, stage, reviewer, decision, reason, note,
+    kind, undoes, request_id, created_at FROM decisions ORDER BY id
+    """,
+    # DROP TABLE's implicit delete fires no trigger; the old triggers and
+    # indexes go with the table.
+    "DROP TABLE decisions",
+    "ALTER TABLE decisions_rebuilt RENAME TO decisions",
+    "CREATE INDEX decisions_record ON decisions(record_id, stage)",
+    "CREATE INDEX decisions_reviewer ON decisions(reviewer, stage, record_id)",
+    "CREATE INDEX decisions_undoes ON decisions(undoes) WHERE undoes IS NOT NULL",
+    """
+CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision instead');
+END
+    """,
+    """
+CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record an undo instead');
+END
+    """,
+    """
+CREATE TRIGGER decisions_append_only_replace BEFORE INSERT ON decisions
+WHEN EXISTS (SELECT 1 FROM decisions WHERE id = NEW.id OR request_id = NEW.request_id)
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: an existing decision cannot be replaced');
+END
+    """,
+    """
+CREATE TRIGGER mscdm_protocol_append_only_update BEFORE UPDATE ON mscdm_protocol
+BEGIN
+    SELECT RAISE(ABORT, 'protocol versions are append-only: save a new version instead');
+END
+    """,
+    """
+CREATE TRIGGER mscdm_protocol_append_only_delete BEFORE DELETE ON mscdm_protocol
+BEGIN
+    SELECT RAISE(ABORT, 'protocol versions are append-only: save a new version instead');
+END
+    """,
+    """
+CREATE TRIGGER mscdm_protocol_append_only_replace BEFORE INSERT ON mscdm_protocol
+WHEN EXISTS (SELECT 1 FROM mscdm_protocol WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'protocol versions are append-only: save a new version instead');
+END
+    """,
+]
+
+
+@migrations()
+def m006_security(db: Database):
+    for statement in SECURITY_SCHEMA:
+        db.execute(statement)

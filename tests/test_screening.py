@@ -89,7 +89,12 @@ async def test_a_forged_actor_of_another_database_or_a_removed_reviewer_cannot_w
 async def test_a_reviewer_writes_only_as_themself(ds, screening_db):
     rid = record_id(screening_db, TITLE)
     bob = await login(ds, "bob")
+    # A body naming someone else is refused outright (no field is ignored)...
     response = await decide(ds, bob, rid, "include", reviewer="carol")
+    assert response.status_code == 400 and "reviewer" in response.json()["error"]
+    assert decision_count(screening_db) == 0
+    # ...and the name always comes from the login.
+    response = await decide(ds, bob, rid, "include")
     assert response.status_code == 201
     assert response.json()["decision"]["reviewer"] == "bob"
 
@@ -234,9 +239,16 @@ async def test_bulk_exclusion_by_search(ds, screening_db):
     assert preview.status_code == 200 and "open records match" in preview.text
     bad = await ds.client.get('/review/-/bulk-exclude?q="unbalanced', cookies=alice)
     assert bad.status_code == 400 and "Search not understood" in bad.text
-    response = await ds.client.post("/review/-/bulk-exclude", cookies=alice, data={
-        "q": "wounds", "stage": "title_abstract", "reason": "Other", "note": "out of scope"})
+    count = int(re.search(r'name="confirm" value="(\d+)"', preview.text).group(1))
+    form = {"q": "wounds", "stage": "title_abstract", "reason": "Other", "note": "out of scope"}
+    # The lead confirms the number previewed; another number is refused.
+    wrong = await ds.client.post("/review/-/bulk-exclude", cookies=alice,
+                                 data=dict(form, confirm=str(count + 1)))
+    assert wrong.status_code == 409 and decision_count(screening_db) == 0
+    response = await ds.client.post("/review/-/bulk-exclude", cookies=alice,
+                                    data=dict(form, confirm=str(count)))
     assert response.status_code == 200
+    assert decision_count(screening_db) == count
     conn = sqlite3.connect(screening_db)
     rows = conn.execute("select d.kind, d.reviewer, r.ta_status from decisions d"
                         " join records r on r.id = d.record_id").fetchall()

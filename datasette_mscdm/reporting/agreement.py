@@ -1,8 +1,10 @@
 """Inter-reviewer agreement: Cohen's kappa and percent agreement per stage
 and per pair of reviewers, on the records both screened.
 
-Each reviewer's label on a record is their vote in force (their latest
-decision not undone, screening/rules.py). Labels are include, exclude and
+Each reviewer's label on a record is their locked vote: the vote in force
+when the record's stage had all its votes (screening/rules.py locks them
+then). A lead may reopen a stage and the reviewers vote again, having seen
+each other's votes; agreement keeps the first, independent round. Labels are include, exclude and
 maybe, kept as three categories: "maybe" is a reviewer's real answer, and
 folding it into include would hide exactly the disagreement a team wants to
 see. "Not retrieved" is a fact about the report, not a judgement, and lead
@@ -56,7 +58,8 @@ def agreement(conn) -> list[dict]:
         votes_by_record[(row["record_id"], row["stage"])].append(row)
     pairs: dict[tuple[str, str, str], tuple[list, list]] = defaultdict(lambda: ([], []))
     for (record_id, stage), rows in votes_by_record.items():
-        votes = {name: row["decision"] for name, row in rules.votes(rows).items()
+        votes = {name: row["decision"]
+                 for name, row in rules.votes(rules.first_round(rows)).items()
                  if row["decision"] in LABELS}
         for a, b in itertools.combinations(sorted(votes), 2):
             first, second = pairs[(stage, a, b)]

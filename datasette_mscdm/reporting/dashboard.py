@@ -1,6 +1,8 @@
 """The figures of the review dashboard (/<db>/-/review), from statuses and
-decision counts. Nothing here shows an individual vote, so the dashboard is
-safe on a blind, live review."""
+decision counts. Nothing here shows an individual vote, and while screening
+is blind no figure depends on how anyone voted on a record that is still
+open (only on whether they voted), so the dashboard is safe on a blind,
+live review."""
 
 from __future__ import annotations
 
@@ -11,19 +13,32 @@ from ..screening.store import _rows
 from .agreement import agreement
 from .charts import COLOURS, bar_chart, column_chart
 
-IN_FORCE = ("decision != 'undo' AND NOT EXISTS"
-            " (SELECT 1 FROM decisions u WHERE u.undoes = decisions.id)")
+def per_reviewer_rows(conn, blind: bool) -> list[dict]:
+    """Decisions in force per reviewer, stage and kind, and how they divide
+    into include / exclude / maybe / not retrieved. While blind, only votes
+    on records whose stage is settled are divided; votes on open records are
+    one count (`open`), so nobody can watch a reviewer's votes appear."""
+    settled = ("(CASE d.stage WHEN 'title_abstract' THEN r.ta_status ELSE r.ft_status END)"
+               " NOT IN ('unscreened', 'awaiting second reviewer')")
+    shown = settled if blind else "1"
+    return _rows(conn, f"""
+        SELECT d.reviewer, d.stage, d.kind, count(*) AS decisions,
+               sum({shown} AND d.decision = 'include') AS include,
+               sum({shown} AND d.decision = 'exclude') AS exclude,
+               sum({shown} AND d.decision = 'maybe') AS maybe,
+               sum({shown} AND d.decision = 'not_retrieved') AS not_retrieved,
+               sum(NOT ({shown})) AS open
+        FROM decisions d JOIN records r ON r.id = d.record_id
+        WHERE d.decision NOT IN ('undo', 'reopen') AND {store.in_force('d')}
+        GROUP BY d.reviewer, d.stage, d.kind
+        ORDER BY d.stage DESC, decisions DESC, d.reviewer""")
 
 
-def dashboard_data(conn, stages: list[str], groups: dict[str, str]) -> dict:
+def dashboard_data(conn, stages: list[str], groups: dict[str, str], blind: bool = True) -> dict:
     per_day = _rows(conn, "SELECT substr(created_at, 1, 10) AS day, count(*) AS decisions"
-                          " FROM decisions WHERE decision != 'undo' GROUP BY day ORDER BY day")
-    per_reviewer = _rows(conn, f"""
-        SELECT reviewer, stage, kind, count(*) AS decisions,
-               sum(decision = 'include') AS include, sum(decision = 'exclude') AS exclude,
-               sum(decision = 'maybe') AS maybe, sum(decision = 'not_retrieved') AS not_retrieved
-        FROM decisions WHERE {IN_FORCE} GROUP BY reviewer, stage, kind
-        ORDER BY stage DESC, decisions DESC, reviewer""")
+                          " FROM decisions WHERE decision NOT IN ('undo', 'reopen')"
+                          " GROUP BY day ORDER BY day")
+    per_reviewer = per_reviewer_rows(conn, blind)
     reasons = _rows(conn, """
         SELECT CASE WHEN ta_status = 'excluded' THEN 'title_abstract' ELSE 'full_text' END
                    AS stage, coalesce(exclusion_reason, 'No reason given') AS reason,

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import sqlite3
 
+from ..screening.store import in_force
+
 NO_REASON = "No reason given"
 
 # A bulk exclusion in force at title/abstract: a lead excluded the record
 # by a full-text search, i.e. a tool marked it ineligible (PRISMA's
 # "records marked as ineligible by automation tools").
-_BULK_IN_FORCE = """
-    EXISTS (SELECT 1 FROM decisions d WHERE d.record_id = r.id AND d.stage = 'title_abstract'
-            AND d.kind = 'bulk'
-            AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))"""
+_BULK_IN_FORCE = (
+    "EXISTS (SELECT 1 FROM decisions d WHERE d.record_id = r.id AND d.stage = 'title_abstract'"
+    f" AND d.kind = 'bulk' AND {in_force('d')})")
 
 
 def prisma_counts(conn: sqlite3.Connection) -> dict:

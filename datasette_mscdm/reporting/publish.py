@@ -14,9 +14,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from ..schema import SCREENING_SCHEMA
-
-APPEND_ONLY_TRIGGERS = [s for s in SCREENING_SCHEMA if "CREATE TRIGGER decisions_append" in s]
+# Tables whose rows only ever accumulate (triggers refuse changes).
+APPEND_ONLY_TABLES = ("decisions", "mscdm_protocol")
 
 
 class PublishError(Exception):
@@ -72,19 +71,23 @@ def _prepare(conn: sqlite3.Connection, anonymise: bool) -> dict:
                      [(mapping.get(name, name), role) for name, role in team])
     conn.execute("DROP TABLE mscdm_reviewers")
     conn.execute("DROP TABLE IF EXISTS mscdm_claims")  # who holds what: names, nothing else
+    conn.execute("DROP TABLE IF EXISTS mscdm_login_failures")  # names and addresses
     if anonymise:
         conn.execute("CREATE TEMP TABLE pseudonym (name TEXT PRIMARY KEY, alias TEXT)")
         conn.executemany("INSERT INTO pseudonym VALUES (?, ?)", mapping.items())
         # The append-only triggers come off for this one rewrite of the copy
         # and go back on, so the published copy stays append-only too.
-        for name in ("decisions_append_only_update", "decisions_append_only_delete"):
-            conn.execute(f"DROP TRIGGER {name}")
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN"
+            f" ({', '.join('?' * len(APPEND_ONLY_TABLES))})", APPEND_ONLY_TABLES).fetchall()
+        for name, _ in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
         conn.execute("UPDATE decisions SET reviewer = (SELECT alias FROM pseudonym"
                      " WHERE name = decisions.reviewer), note = NULL, request_id = NULL")
         conn.execute("UPDATE mscdm_protocol SET changed_by = (SELECT alias FROM pseudonym"
                      " WHERE name = mscdm_protocol.changed_by)")
-        for statement in APPEND_ONLY_TRIGGERS:
-            conn.execute(statement)
+        for _, sql in triggers:
+            conn.execute(sql)
     conn.commit()
     decisions = conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
     records = conn.execute("SELECT count(*) FROM records").fetchone()[0]

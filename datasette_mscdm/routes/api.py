@@ -6,31 +6,26 @@ GET  /<db>/-/screen/next.json        the next record for me at a stage
 GET  /<db>/-/screen/progress.json    done / remaining for me and the team
 GET  /<db>/-/record/<id>/history.json  statuses and the decisions I may see
 
-Writes need a logged-in reviewer (the login cookie) and pass Datasette's
-CSRF protection; `?card=1` adds the rendered record card for the page.
+Writes need a logged-in reviewer (the login cookie), pass Datasette's CSRF
+protection, and check the reviewer again in the write's own transaction;
+`?card=1` adds the rendered record card for the page. Every input goes
+through inputs.py: a wrong type or an unknown stage is a 400.
 """
 
 from __future__ import annotations
 
 from datasette import Forbidden, NotFound, Response
 
+from ..review_db import read
 from ..screening import store
 from ..screening.access import current_reviewer, protocol_for
-from .common import json_error, read_json, require_reviewer, screening_database, write
-from .screen import card_context, stage_from
+from . import inputs
+from .common import (json_error, read_json, require_reviewer, screening_database, write_as,
+                     writer_session)
+from .screen import card_context
 
-async def _next(datasette, request, db, protocol, reviewer, stage: str,
-                record: dict | None | bool = False) -> dict:
-    """The next record for this reviewer (`record`: already found), and with
-    ?card=1 its card as the screening page shows it."""
-    if record is False:
-        record = await write(db, lambda conn: store.record_summary(conn, store.claim_next(
-            conn, reviewer.name, stage, protocol.stage(stage).reviewers)))
-    result = {"stage": stage, "record": record}
-    if request.args.get("card"):
-        result["html"] = await _card_html(datasette, request, db, protocol, reviewer, stage,
-                                          record["id"] if record else None)
-    return result
+DECISION_FIELDS = ("record_id", "stage", "decision", "reason", "note", "request_id")
+UNDO_FIELDS = ("stage", "request_id")
 
 
 async def _card_html(datasette, request, db, protocol, reviewer, stage, record_id) -> str:
@@ -39,15 +34,18 @@ async def _card_html(datasette, request, db, protocol, reviewer, stage, record_i
     return await datasette.render_template("mscdm_screen_card.html", context, request=request)
 
 
-async def _writer(datasette, request):
-    db = await screening_database(datasette, request)
-    reviewer, protocol = await require_reviewer(datasette, request, db)
-    return db, reviewer, protocol
+async def _with_card(datasette, request, db, result: dict, stage: str, record_id) -> dict:
+    """With ?card=1, the card of `record_id` as the page shows it."""
+    if request.args.get("card"):
+        reviewer, protocol = await require_reviewer(datasette, request, db)
+        result["html"] = await _card_html(datasette, request, db, protocol, reviewer, stage,
+                                          record_id)
+    return result
 
 
 def _json_view(handler):
     """Errors as JSON with their status (403 read-only or not logged in,
-    400 bad input, 404 unknown record, 409 wrong state)."""
+    400 bad input, 404 unknown record, 405 wrong method, 409 wrong state)."""
     async def view(datasette, request):
         try:
             return await handler(datasette, request)
@@ -60,46 +58,71 @@ def _json_view(handler):
     return view
 
 
+def _post_only(request, what: str):
+    if request.method != "POST":
+        raise store.ScreeningError(f"POST {what} as JSON", 405)
+
+
 @_json_view
 async def decisions_json(datasette, request):
-    if request.method != "POST":
-        return json_error(store.ScreeningError("POST a decision as JSON"), 405)
-    db, reviewer, protocol = await _writer(datasette, request)
-    body = await read_json(request)
-    stage = stage_from(body.get("stage"), protocol)
-    record_id = body.get("record_id")
-    if not isinstance(record_id, int) or isinstance(record_id, bool):
-        raise store.ScreeningError("record_id must be a whole number")
-    result = await write(db, lambda conn: store.decide_and_next(
-        conn, protocol, reviewer, record_id, stage, str(body.get("decision") or ""),
-        reason=body.get("reason"), note=body.get("note"),
-        request_id=body.get("request_id") or None))
-    result["next"] = await _next(datasette, request, db, protocol, reviewer, stage,
-                                 result.pop("next_record"))
+    _post_only(request, "a decision")
+    db = await screening_database(datasette, request)
+    await writer_session(datasette, request, db)
+    body = inputs.json_fields(await read_json(request), DECISION_FIELDS)
+    record_id = inputs.record_id(body.get("record_id"))
+    decision = inputs.text(body.get("decision"), "decision", required=True)
+    reason = inputs.text(body.get("reason"), "reason")
+    note = inputs.text(body.get("note"), "note")
+    request_id = inputs.text(body.get("request_id"), "request_id")
+
+    def decide(conn, reviewer, protocol):
+        stage = inputs.stage(body.get("stage"), protocol, default="title_abstract")
+        result = store.decide_and_next(conn, protocol, reviewer, record_id, stage, decision,
+                                       reason=reason, note=note, request_id=request_id)
+        return dict(result, stage=stage)
+
+    result = await write_as(datasette, request, db, decide)
+    record = result.pop("next_record")
+    result["next"] = await _with_card(datasette, request, db,
+                                      {"stage": result["stage"], "record": record},
+                                      result["stage"], record["id"] if record else None)
     return Response.json(dict(result, ok=True), status=200 if result["repeated"] else 201)
 
 
 @_json_view
 async def undo_json(datasette, request):
-    if request.method != "POST":
-        return json_error(store.ScreeningError("POST to undo"), 405)
-    db, reviewer, protocol = await _writer(datasette, request)
-    body = await read_json(request)
-    stage = stage_from(body.get("stage"), protocol)
-    result = await write(db, lambda conn: store.undo_last(
-        conn, protocol, reviewer, stage, request_id=body.get("request_id") or None))
-    if request.args.get("card"):
-        result["html"] = await _card_html(datasette, request, db, protocol, reviewer, stage,
-                                          result["undone"]["record_id"])
+    _post_only(request, "an undo")
+    db = await screening_database(datasette, request)
+    await writer_session(datasette, request, db)
+    body = inputs.json_fields(await read_json(request), UNDO_FIELDS)
+    request_id = inputs.text(body.get("request_id"), "request_id")
+
+    def undo(conn, reviewer, protocol):
+        stage = inputs.stage(body.get("stage"), protocol, default="title_abstract")
+        return dict(store.undo_last(conn, protocol, reviewer, stage, request_id=request_id),
+                    stage=stage)
+
+    result = await write_as(datasette, request, db, undo)
+    result = await _with_card(datasette, request, db, result, result["stage"],
+                              result["undone"]["record_id"])
     return Response.json(dict(result, ok=True))
 
 
 @_json_view
 async def next_json(datasette, request):
-    db, reviewer, protocol = await _writer(datasette, request)
-    stage = stage_from(request.args.get("stage"), protocol)
-    return Response.json(dict(await _next(datasette, request, db, protocol, reviewer, stage),
-                              ok=True))
+    db = await screening_database(datasette, request)
+    await writer_session(datasette, request, db)
+    requested = inputs.text(request.args.get("stage"), "stage")
+
+    def claim(conn, reviewer, protocol):
+        stage = inputs.stage(requested, protocol, default="title_abstract")
+        return stage, store.record_summary(conn, store.claim_next(
+            conn, reviewer.name, stage, protocol.stage(stage).reviewers))
+
+    stage, record = await write_as(datasette, request, db, claim)
+    result = await _with_card(datasette, request, db, {"stage": stage, "record": record}, stage,
+                              record["id"] if record else None)
+    return Response.json(dict(result, ok=True))
 
 
 @_json_view
@@ -107,15 +130,16 @@ async def progress_json(datasette, request):
     db = await screening_database(datasette, request)
     reviewer = await current_reviewer(db, request.actor)
     protocol = await protocol_for(datasette, db)
-    stage = stage_from(request.args.get("stage"), protocol)
-    return Response.json(dict(await db.execute_fn(
-        lambda c: store.progress(c, reviewer.name if reviewer else None, stage)), ok=True))
+    stage = inputs.stage(inputs.text(request.args.get("stage"), "stage"), protocol,
+                         default="title_abstract")
+    return Response.json(dict(await read(db, lambda c: store.progress(
+        c, reviewer.name if reviewer else None, stage)), ok=True))
 
 
 @_json_view
 async def history_json(datasette, request):
     db = await screening_database(datasette, request)
-    record_id = int(request.url_vars["record_id"])
+    record_id = inputs.record_id(request.url_vars["record_id"])
     history = await visible_history(datasette, request, db, record_id)
     if not history:
         raise NotFound(f"No record {record_id}")
@@ -128,5 +152,5 @@ async def visible_history(datasette, request, db, record_id: int) -> dict:
     reviewer = await current_reviewer(db, request.actor)
     protocol = await protocol_for(datasette, db)
     blind = protocol.blind and db.is_mutable
-    return await db.execute_fn(lambda c: store.visible_history(
+    return await read(db, lambda c: store.visible_history(
         c, record_id, reviewer.name if reviewer else None, blind))

@@ -9,10 +9,11 @@ from urllib.parse import quote
 from datasette import Forbidden, NotFound, Response
 from datasette.resources import DatabaseResource, TableResource
 
-from ..review_db import review_tables
+from ..review_db import read, review_tables
+from ..screening import store
 from ..screening.access import (LEAD, SCREEN, configured_protocol, current_reviewer,
-                                protocol_for)
-from ..screening.store import ScreeningError, ensure_order, order_is_current, session_state
+                                protocol_for, reviewer_session)
+from ..screening.store import ScreeningError
 
 READ_ONLY = ("This review is read-only (an immutable or published copy): decisions, protocol "
              "and reviewers cannot change here. Screen on the team's writable instance.")
@@ -46,28 +47,62 @@ async def screening_database(datasette, request):
 
 
 async def require_reviewer(datasette, request, db, lead: bool = False):
-    """The reviewer a write acts as, and the protocol in force (with the
+    """The reviewer a page is shown to, and the protocol in force (with the
     screening order current). Read-only databases refuse with a 403 that
     says so; so do visitors who are not logged in as an active reviewer (or
-    lead) of this database."""
+    lead) of this database. Pages only read with this: every write checks
+    the reviewer again in its own transaction (write_as)."""
     if not db.is_mutable:
         raise Forbidden(READ_ONLY)
     action = LEAD if lead else SCREEN
     allowed = await datasette.allowed(action=action, resource=DatabaseResource(db.name),
                                       actor=request.actor)
-    name = request.actor.get("id") if allowed and isinstance(request.actor, dict) else None
+    reviewer = await current_reviewer(db, request.actor) if allowed else None
+    if reviewer is None or (lead and not reviewer.is_lead):
+        raise Forbidden(not_allowed(datasette, db, lead))
+    return reviewer, await ready_protocol(datasette, db)
+
+
+def not_allowed(datasette, db, lead: bool = False) -> str:
+    who = "a lead" if lead else "a reviewer"
+    return (f"Log in as {who} of {db.name} to do this "
+            f"({datasette.urls.database(db.name)}/-/login).")
+
+
+async def writer_session(datasette, request, db, lead: bool = False) -> tuple[str, int]:
+    """The (name, session version) a write would act as, or ScreeningError
+    403 for a read-only review or a visitor not logged in to it. Write
+    endpoints call this before reading their input, so a read-only copy or
+    an anonymous visitor is told 403 whatever they send; write_as checks the
+    session against the database in the write's own transaction."""
+    if not db.is_mutable:
+        raise ScreeningError(READ_ONLY, 403)
+    allowed = await datasette.allowed(action=LEAD if lead else SCREEN,
+                                      resource=DatabaseResource(db.name), actor=request.actor)
+    session = reviewer_session(db.name, request.actor) if allowed else None
+    if session is None:
+        raise ScreeningError(not_allowed(datasette, db, lead), 403)
+    return session
+
+
+async def write_as(datasette, request, db, fn, lead: bool = False):
+    """Run `fn(conn, reviewer, protocol)` on Datasette's write connection, in
+    one transaction that first checks, on that connection, that the
+    request's reviewer is still active, in the role the action needs and
+    logged in since their last password or role change, and reads the
+    protocol in force. So a removal, a demotion or a protocol change made a
+    moment ago (by the CLI, another process) applies to this very write.
+    Raises ScreeningError (403 not allowed or read-only, ...)."""
+    session = await writer_session(datasette, request, db, lead)
     configured = configured_protocol(datasette, db.name)
-    # One trip to the database for the reviewer, the protocol and the order.
-    reviewer, protocol, order_current = await db.execute_fn(
-        lambda conn: session_state(conn, name, configured))
-    if reviewer is None or (lead and not reviewer.is_lead) or not await current_reviewer(
-            db, request.actor, reviewer):
-        who = "a lead" if lead else "a reviewer"
-        raise Forbidden(f"Log in as {who} of {db.name} to do this "
-                        f"({datasette.urls.database(db.name)}/-/login).")
-    if not order_current:
-        await _put_in_order(db, protocol)
-    return reviewer, protocol
+
+    def run(conn):
+        reviewer = store.acting_reviewer(conn, *session, lead=lead)
+        protocol = store.stored_protocol(conn) or configured
+        store.ensure_order(conn, protocol)
+        return fn(conn, reviewer, protocol)
+
+    return await db.execute_write_fn(run)
 
 
 async def can(datasette, request, db, action: str) -> bool:
@@ -86,20 +121,9 @@ async def ready_protocol(datasette, db):
     """The protocol in force, with the screening order filled in for every
     record (records loaded since the last check get their place)."""
     protocol = await protocol_for(datasette, db)
-    if db.is_mutable and not await db.execute_fn(lambda c: order_is_current(c, protocol)):
-        await _put_in_order(db, protocol)
+    if db.is_mutable and not await read(db, lambda c: store.order_is_current(c, protocol)):
+        await db.execute_write_fn(lambda conn: store.ensure_order(conn, protocol))
     return protocol
-
-
-async def _put_in_order(db, protocol) -> None:
-    """Give records loaded since the last check (or all, after the order
-    changed) their place in the protocol's screening order."""
-    await db.execute_write_fn(lambda conn: ensure_order(conn, protocol))
-
-
-async def write(db, fn):
-    """Run a screening write in one transaction on the write connection."""
-    return await db.execute_write_fn(fn)
 
 
 def safe_next(datasette, db, value: str | None, default: str) -> str:
@@ -120,6 +144,14 @@ def json_error(error: Exception, status: int | None = None) -> Response:
                          status=status or getattr(error, "status", 400))
 
 
+async def error_page(datasette, request, message: str, status: int) -> Response:
+    """A form's error as an HTML page with its status (a 4xx, never a 500)."""
+    return Response.html(await datasette.render_template(
+        "mscdm_error.html", {"message": message, "status": status,
+                             "database": request.url_vars.get("database")},
+        request=request), status=status)
+
+
 async def read_json(request) -> dict:
     try:
         body = json.loads((await request.post_body()) or b"{}")
@@ -128,3 +160,11 @@ async def read_json(request) -> dict:
     if not isinstance(body, dict):
         raise ScreeningError("the body must be a JSON object")
     return body
+
+
+async def read_form(request) -> dict:
+    """A form post's fields (the last value of each)."""
+    try:
+        return dict(await request.post_vars())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ScreeningError(f"the form could not be read: {error}") from error

@@ -1,6 +1,7 @@
 """Conflicts and maybes for leads: /<database>/-/conflicts. GET lists every
 record where the votes disagree (or all said maybe), votes and reasons side
-by side; POST records the lead's resolution as a decision of the lead."""
+by side; POST records the lead's resolution as a decision of the lead, or
+reopens the stage so the reviewers vote again (`decision=reopen`)."""
 
 from __future__ import annotations
 
@@ -8,38 +9,64 @@ import uuid
 
 from datasette import Response
 
+from ..review_db import read
 from ..screening import store
-from .common import require_reviewer, screening_database, write
-from .screen import stage_from
+from . import inputs
+from .common import (error_page, read_form, require_reviewer, safe_next, screening_database,
+                     write_as, writer_session)
 
 PAGE_SIZE = 50
 
 
 async def conflicts_view(datasette, request):
     db = await screening_database(datasette, request)
-    lead, protocol = await require_reviewer(datasette, request, db, lead=True)
-    error, status = None, 200
     if request.method == "POST":
-        form = await request.post_vars()
-        record_id = form.get("record_id") or ""
-        try:
-            if not record_id.isdigit():
-                raise store.ScreeningError("which record? (record_id is missing)")
-            await write(db, lambda conn: store.record_decision(
-                conn, protocol, lead, int(record_id), stage_from(form.get("stage"), protocol),
-                form.get("decision") or "", form.get("reason"), form.get("note"),
-                kind="resolution", request_id=form.get("request_id") or None))
-            return Response.redirect(request.path, status=303)
-        except store.ScreeningError as failure:
-            error, status = str(failure), failure.status
-    page = max(int(request.args.get("page", "1")) if request.args.get("page", "").isdigit()
-               else 1, 1)
-    records = await db.execute_fn(
-        lambda c: store.lead_queue(c, PAGE_SIZE, (page - 1) * PAGE_SIZE))
-    total = await db.execute_fn(store.lead_queue_count)
+        return await _resolve(datasette, request, db)
+    lead, protocol = await require_reviewer(datasette, request, db, lead=True)
+    try:
+        page = inputs.page_number(request.args.get("page"))
+    except store.ScreeningError as error:
+        return await error_page(datasette, request, str(error), error.status)
+    return await _page(datasette, request, db, protocol, page)
+
+
+async def _page(datasette, request, db, protocol, page: int = 1, error: str | None = None,
+                status: int = 200):
+    records, total = await read(db, lambda c: (
+        store.lead_queue(c, PAGE_SIZE, (page - 1) * PAGE_SIZE), store.lead_queue_count(c)))
     return Response.html(await datasette.render_template("mscdm_conflicts.html", {
         "database": db.name, "records": records, "total": total, "page": page,
         "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "protocol": protocol,
         "error": error, "request_id": uuid.uuid4().hex,
         "record_base": f"{datasette.urls.database(db.name)}/-/record/",
     }, request=request), status=status)
+
+
+async def _resolve(datasette, request, db):
+    try:
+        await writer_session(datasette, request, db, lead=True)
+        form = await read_form(request)
+        record_id = inputs.record_id(form.get("record_id"))
+        decision = inputs.text(form.get("decision"), "decision", required=True)
+        reason = inputs.text(form.get("reason"), "reason")
+        note = inputs.text(form.get("note"), "note")
+        request_id = inputs.text(form.get("request_id"), "request_id")
+        next_url = inputs.text(form.get("next"), "next")
+
+        def resolve(conn, lead, protocol):
+            stage = inputs.stage(form.get("stage"), protocol)
+            if decision == "reopen":
+                return store.reopen_stage(conn, protocol, lead, record_id, stage, note,
+                                          request_id=request_id)
+            return store.record_decision(conn, protocol, lead, record_id, stage, decision,
+                                         reason, note, kind="resolution", request_id=request_id)
+
+        await write_as(datasette, request, db, resolve, lead=True)
+    except store.ScreeningError as error:
+        try:
+            _, protocol = await require_reviewer(datasette, request, db, lead=True)
+        except Exception:
+            return await error_page(datasette, request, str(error), error.status)
+        return await _page(datasette, request, db, protocol, error=str(error),
+                           status=error.status)
+    return Response.redirect(safe_next(datasette, db, next_url, request.path), status=303)

@@ -12,7 +12,10 @@ from datasette import Response
 from ..screening import store
 from ..screening.access import LEAD, protocol_for
 from ..screening.protocol import ProtocolError, parse_protocol
-from .common import can, ready_protocol, require_reviewer, screening_database, write
+from ..review_db import read
+from . import inputs
+from .common import (can, error_page, read_form, ready_protocol, screening_database, write_as,
+                     writer_session)
 
 
 def as_yaml(config: dict) -> str:
@@ -23,18 +26,23 @@ async def protocol_view(datasette, request):
     db = await screening_database(datasette, request)
     error, status, draft = None, 200, None
     if request.method == "POST":
-        lead, _ = await require_reviewer(datasette, request, db, lead=True)
-        draft = (await request.post_vars()).get("protocol") or ""
         try:
+            await writer_session(datasette, request, db, lead=True)
+            draft = inputs.text((await read_form(request)).get("protocol"), "protocol") or ""
             config = yaml.safe_load(draft)
             protocol = parse_protocol(config if config is not None else {})
-            await write(db, lambda conn: store.save_protocol(conn, protocol, lead.name))
+            await write_as(datasette, request, db, lambda conn, lead, _: store.save_protocol(
+                conn, protocol, lead.name), lead=True)
             return Response.redirect(request.path, status=303)
         except (yaml.YAMLError, ProtocolError) as failure:
             error, status = f"Protocol not saved: {failure}", 400
+        except store.ScreeningError as failure:
+            if failure.status == 403:
+                return await error_page(datasette, request, str(failure), 403)
+            error, status = f"Protocol not saved: {failure}", failure.status
     protocol = await (ready_protocol(datasette, db) if db.is_mutable
                       else protocol_for(datasette, db))
-    history = await db.execute_fn(store.protocol_history)
+    history = await read(db, store.protocol_history)
     for version in history:
         version["yaml"] = as_yaml(json.loads(version["protocol"]))
     return Response.html(await datasette.render_template("mscdm_protocol.html", {

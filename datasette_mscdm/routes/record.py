@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from datasette import NotFound, Response
 
 from ..highlight import Highlighter, record_links
@@ -9,13 +11,19 @@ from ..review_db import fetch_occurrences, fetch_record, vocabulary_groups
 from ..screening.access import SCREEN, current_reviewer
 from ..screening.protocol import STAGES
 from .api import visible_history
-from .common import can, ready_protocol, review_database
+from ..screening import rules
+from ..screening.store import STATUS_COLUMN, ScreeningError
+from . import inputs
+from .common import can, error_page, ready_protocol, review_database
 from .screen import card_context
 
 
 async def record_view(datasette, request):
     db, tables = await review_database(datasette, request, table="records")
-    record_id = int(request.url_vars["record_id"])
+    try:
+        record_id = inputs.record_id(request.url_vars["record_id"])
+    except ScreeningError as error:
+        return await error_page(datasette, request, str(error), error.status)
     record = await fetch_record(db, record_id)
     if record is None:
         raise NotFound(f"No record {record_id}")
@@ -47,5 +55,20 @@ async def record_view(datasette, request):
             context["decide"] = await card_context(
                 datasette, db, protocol, reviewer, stage, record_id,
                 next_url=request.path)
+            if reviewer and reviewer.is_lead:
+                context["reopen"] = reopenable(datasette, db, protocol, record, request.path)
     return Response.html(await datasette.render_template(
         "mscdm_record.html", context, request=request))
+
+
+def reopenable(datasette, db, protocol, record: dict, back: str) -> list[dict]:
+    """The stages of a record a lead may reopen (settled ones), latest first."""
+    forms = []
+    for stage in reversed(protocol.stages):
+        status = record.get(STATUS_COLUMN[stage.key])
+        if status and status not in rules.OPEN:
+            forms.append({"stage": stage.key, "label": stage.label, "next": back,
+                          "action": f"{datasette.urls.database(db.name)}/-/conflicts",
+                          "request_id": uuid.uuid4().hex})
+            break
+    return forms

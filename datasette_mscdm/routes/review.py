@@ -9,7 +9,7 @@ from markupsafe import Markup
 from ..reporting.agreement import agreement, agreement_csv
 from ..reporting.dashboard import dashboard_data
 from ..reporting.export import EXTENSIONS, FORMATS, ExportError, export
-from ..review_db import vocabulary_groups
+from ..review_db import read, vocabulary_groups
 from ..screening.access import protocol_for
 from ..screening.protocol import STAGES
 from .common import screening_database
@@ -23,12 +23,13 @@ async def review_view(datasette, request):
     protocol = await protocol_for(datasette, db)
     groups = await vocabulary_groups(db)
     stages = [stage.key for stage in protocol.stages]
-    data = await db.execute_fn(lambda conn: dashboard_data(conn, stages, groups))
+    blind = protocol.blind and db.is_mutable
+    data = await read(db, lambda conn: dashboard_data(conn, stages, groups, blind))
     data["charts"] = {name: Markup(svg) for name, svg in data["charts"].items()}
     base = datasette.urls.database(db.name)
     return Response.html(await datasette.render_template("mscdm_review.html", {
         "database": db.name, "data": data, "stage_labels": STAGES, "protocol": protocol,
-        "base": base, "export_formats": EXTENSIONS, "blind": protocol.blind and db.is_mutable,
+        "base": base, "export_formats": EXTENSIONS, "blind": blind,
         "table_url": datasette.urls.table(db.name, "records"),
     }, request=request))
 
@@ -45,7 +46,7 @@ async def export_view(datasette, request):
     stage = request.args.get("stage") or None
     status = request.args.get("status") or None
     try:
-        text = await db.execute_fn(
+        text = await read(db, 
             lambda conn: export(conn, format_name, stage, status, with_decisions))
     except ExportError as error:
         return Response.text(str(error), status=400)
@@ -56,7 +57,7 @@ async def export_view(datasette, request):
 
 async def agreement_csv_view(datasette, request):
     db = await screening_database(datasette, request)
-    text = agreement_csv(await db.execute_fn(agreement))
+    text = agreement_csv(await read(db, agreement))
     return Response(text, content_type="text/csv; charset=utf-8", headers={
         "content-disposition": f'attachment; filename="{db.name}-agreement.csv"'})
 

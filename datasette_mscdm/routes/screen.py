@@ -10,15 +10,11 @@ import uuid
 from datasette import Forbidden, Response
 
 from ..highlight import Highlighter, record_links
-from ..review_db import fetch_record, vocabulary_groups
+from ..review_db import fetch_record, read, vocabulary_groups
 from ..screening import store
-from ..screening.protocol import STAGES
-from .common import (READ_ONLY, login_url, require_reviewer, safe_next, screening_database,
-                     write)
-
-
-def stage_from(value: str | None, protocol, default: str = "title_abstract") -> str:
-    return value if value in STAGES and protocol.has_stage(value) else default
+from . import inputs
+from .common import (READ_ONLY, error_page, login_url, read_form, require_reviewer, safe_next,
+                     screening_database, write_as, writer_session)
 
 
 def screen_url(datasette, db, stage: str, record_id: int | None = None) -> str:
@@ -29,7 +25,7 @@ def screen_url(datasette, db, stage: str, record_id: int | None = None) -> str:
 async def default_stage(db, protocol, reviewer) -> str:
     """Title/abstract while it has work for this reviewer, then full text."""
     for stage in protocol.stages:
-        if await db.execute_fn(lambda c: store.next_record_id(c, reviewer.name, stage.key)):
+        if await read(db, lambda c: store.next_record_id(c, reviewer.name, stage.key)):
             return stage.key
     return "title_abstract"
 
@@ -57,7 +53,7 @@ async def card_context(datasette, db, protocol, reviewer, stage: str,
         "abstract": marks.paragraphs(record["abstract"]),
         "tags": [{"label": groups.get(key, key), "terms": terms}
                  for key, terms in record["auto_tags"].items()],
-        "my_vote": await db.execute_fn(
+        "my_vote": await read(db,
             lambda c: store.my_vote(c, reviewer.name, record["id"], stage)),
         "record_url": f"{datasette.urls.database(db.name)}/-/record/{record['id']}",
         "links": record_links(record),
@@ -76,12 +72,16 @@ async def screen_view(datasette, request):
         reviewer, protocol = await require_reviewer(datasette, request, db)
     except Forbidden:
         return Response.redirect(login_url(datasette, db, request))
-    stage = stage_from(request.args.get("stage"), protocol,
-                       await default_stage(db, protocol, reviewer))
-    record_id = request.args.get("record")
-    record_id = int(record_id) if record_id and record_id.isdigit() else await db.execute_write_fn(
-        lambda conn: store.claim_next(conn, reviewer.name, stage,
-                                      protocol.stage(stage).reviewers))
+    try:
+        requested = inputs.text(request.args.get("stage"), "stage")
+        stage = (inputs.stage(requested, protocol) if requested
+                 else await default_stage(db, protocol, reviewer))
+        record_id = inputs.optional_record_id(request.args.get("record"), "record")
+        if record_id is None:
+            record_id = await write_as(datasette, request, db, lambda conn, me, protocol: (
+                store.claim_next(conn, me.name, stage, protocol.stage(stage).reviewers)))
+    except store.ScreeningError as error:
+        return await error_page(datasette, request, str(error), error.status)
     return await _page(datasette, request, db, protocol, reviewer, stage, record_id)
 
 
@@ -90,7 +90,7 @@ async def _page(datasette, request, db, protocol, reviewer, stage, record_id,
     card = await card_context(datasette, db, protocol, reviewer, stage, record_id, next_url)
     if record_id and card["record"] is None:
         error, status = f"No record {record_id}.", 404
-    progress = await db.execute_fn(lambda c: store.progress(c, reviewer.name, stage))
+    progress = await read(db, lambda c: store.progress(c, reviewer.name, stage))
     base = datasette.urls.database(db.name)
     context = dict(card, error=error, progress=progress, protocol=protocol,
                    stages=[{"key": s.key, "label": s.label, "url": screen_url(datasette, db, s.key),
@@ -108,35 +108,62 @@ async def _page(datasette, request, db, protocol, reviewer, stage, record_id,
 
 
 async def _decide(datasette, request, db):
-    reviewer, protocol = await require_reviewer(datasette, request, db)
-    form = await request.post_vars()
-    stage = stage_from(form.get("stage"), protocol)
-    record_id = int(form["record_id"]) if (form.get("record_id") or "").isdigit() else None
+    """A decision posted by the page's plain HTML form."""
+    form = {}
     try:
-        if record_id is None:
-            raise store.ScreeningError("which record? (record_id is missing)")
-        await write(db, lambda conn: store.record_decision(
-            conn, protocol, reviewer, record_id, stage, form.get("decision") or "",
-            form.get("reason"), form.get("note"), request_id=form.get("request_id") or None))
+        await writer_session(datasette, request, db)
+        form = await read_form(request)
+        record_id = inputs.record_id(form.get("record_id"))
+        decision = inputs.text(form.get("decision"), "decision", required=True)
+        reason = inputs.text(form.get("reason"), "reason")
+        note = inputs.text(form.get("note"), "note")
+        request_id = inputs.text(form.get("request_id"), "request_id")
+        next_url = inputs.text(form.get("next"), "next")
+
+        def decide(conn, reviewer, protocol):
+            stage = inputs.stage(form.get("stage"), protocol, default="title_abstract")
+            store.record_decision(conn, protocol, reviewer, record_id, stage, decision, reason,
+                                  note, request_id=request_id)
+            return stage
+
+        stage = await write_as(datasette, request, db, decide)
     except store.ScreeningError as error:
-        return await _page(datasette, request, db, protocol, reviewer, stage, record_id,
-                           error=str(error), status=error.status, next_url=form.get("next"))
+        return await _form_error(datasette, request, db, error, form.get("stage"),
+                                 form.get("record_id"), form.get("next"))
     return Response.redirect(
-        safe_next(datasette, db, form.get("next"), screen_url(datasette, db, stage)), status=303)
+        safe_next(datasette, db, next_url, screen_url(datasette, db, stage)), status=303)
+
+
+async def _form_error(datasette, request, db, error, stage, record_id, next_url=None):
+    """The screening page again with the error, when the reviewer and the
+    stage and record are sound enough to show it; a plain error page else."""
+    try:
+        reviewer, protocol = await require_reviewer(datasette, request, db)
+        stage = inputs.stage(stage, protocol, default="title_abstract")
+        record_id = inputs.optional_record_id(record_id)
+    except (Forbidden, store.ScreeningError):
+        return await error_page(datasette, request, str(error), error.status)
+    return await _page(datasette, request, db, protocol, reviewer, stage, record_id,
+                       error=str(error), status=error.status,
+                       next_url=next_url if isinstance(next_url, str) else None)
 
 
 async def undo_view(datasette, request):
     db = await screening_database(datasette, request)
     if request.method != "POST":
         return Response.text("Undo with a POST (the undo button).", status=405)
-    reviewer, protocol = await require_reviewer(datasette, request, db)
-    form = await request.post_vars()
-    stage = stage_from(form.get("stage"), protocol)
+    form = {}
     try:
-        result = await write(db, lambda conn: store.undo_last(
-            conn, protocol, reviewer, stage, request_id=form.get("request_id") or None))
+        await writer_session(datasette, request, db)
+        form = await read_form(request)
+        request_id = inputs.text(form.get("request_id"), "request_id")
+
+        def undo(conn, reviewer, protocol):
+            stage = inputs.stage(form.get("stage"), protocol, default="title_abstract")
+            return stage, store.undo_last(conn, protocol, reviewer, stage, request_id=request_id)
+
+        stage, result = await write_as(datasette, request, db, undo)
     except store.ScreeningError as error:
-        return await _page(datasette, request, db, protocol, reviewer, stage, None,
-                           error=str(error), status=error.status)
+        return await _form_error(datasette, request, db, error, form.get("stage"), None)
     return Response.redirect(
         screen_url(datasette, db, stage, result["undone"]["record_id"]), status=303)

@@ -23,6 +23,7 @@ import json
 from datasette.permissions import Action, PermissionSQL
 from datasette.resources import DatabaseResource
 
+from ..review_db import read
 from .protocol import Protocol, ProtocolError, parse_protocol
 from .store import Reviewer, active_reviewer, stored_protocol
 
@@ -44,6 +45,10 @@ CLOSED_ACTIONS = frozenset({
     "alter-table", "drop-table", "set-column-type",
 })
 
+# Never shown by Datasette: password hashes and session versions, who holds
+# which record, and who failed to log in from where.
+PRIVATE_TABLES = ("mscdm_reviewers", "mscdm_claims", "mscdm_login_failures")
+
 LIVE_DATABASES = ("SELECT database_name FROM catalog_tables"
                   " WHERE table_name = 'mscdm_reviewers'")
 
@@ -62,8 +67,9 @@ def permission_sql(datasette, actor, action) -> PermissionSQL | None:
     if action == "view-table":
         return PermissionSQL(
             sql="SELECT database_name AS parent, table_name AS child, 0 AS allow,"
-                " 'reviewer accounts and who holds which record are private' AS reason"
-                " FROM catalog_tables WHERE table_name IN ('mscdm_reviewers', 'mscdm_claims')"
+                " 'reviewer accounts, logins and who holds which record are private' AS reason"
+                " FROM catalog_tables WHERE table_name IN"
+                f" ({', '.join(repr(t) for t in PRIVATE_TABLES)})"
                 " UNION ALL"
                 " SELECT database_name, 'decisions', 0, 'decisions of a writable review are"
                 " read through its screening pages (blind rules)'"
@@ -87,23 +93,34 @@ def permission_sql(datasette, actor, action) -> PermissionSQL | None:
 
 def session_actor(database: str, reviewer: Reviewer) -> dict:
     """The actor a reviewer's login cookie carries. The role in it only
-    decides what the pages offer; every write checks the database again."""
-    return {"id": reviewer.name, "mscdm": {"db": database, "role": reviewer.role}}
+    decides what the pages offer; every write checks the database again, and
+    the session version `v` ends the login when the reviewer's password or
+    role changes or they are removed."""
+    return {"id": reviewer.name,
+            "mscdm": {"db": database, "role": reviewer.role, "v": reviewer.session_version}}
 
 
-async def current_reviewer(db, actor, known: Reviewer | None = None) -> Reviewer | None:
-    """The active reviewer of this database the request acts as, if any: the
-    actor must have logged in to this database and still be a reviewer
-    (`known`: the reviewer row already read for this actor's id)."""
+def reviewer_session(database: str, actor) -> tuple[str, int] | None:
+    """(name, session version) of a login to this database, from the actor."""
     session = (actor or {}).get("mscdm") if isinstance(actor, dict) else None
-    if not isinstance(session, dict) or session.get("db") != db.name:
+    if not isinstance(session, dict) or session.get("db") != database:
         return None
-    name = actor.get("id")
-    if not isinstance(name, str):
+    name, version = actor.get("id"), session.get("v")
+    if not isinstance(name, str) or not isinstance(version, int) or isinstance(version, bool):
         return None
-    if known is not None:
-        return known if known.name == name else None
-    return await db.execute_fn(lambda conn: active_reviewer(conn, name))
+    return name, version
+
+
+async def current_reviewer(db, actor) -> Reviewer | None:
+    """The active reviewer of this database the request acts as, if any: the
+    actor must have logged in to this database, still be a reviewer, and
+    hold a login issued since their last password or role change."""
+    session = reviewer_session(db.name, actor)
+    if session is None:
+        return None
+    name, version = session
+    reviewer = await read(db, lambda conn: active_reviewer(conn, name))
+    return reviewer if reviewer and reviewer.session_version == version else None
 
 
 def configured_protocol(datasette, database: str) -> Protocol:
@@ -118,5 +135,5 @@ def configured_protocol(datasette, database: str) -> Protocol:
 
 async def protocol_for(datasette, db) -> Protocol:
     """The protocol in force: the latest a lead saved, else the configured one."""
-    saved = await db.execute_fn(stored_protocol)
+    saved = await read(db, stored_protocol)
     return saved or configured_protocol(datasette, db.name)

@@ -88,18 +88,20 @@ def _bool(value, key: str) -> bool:
 
 def parse_protocol(config: dict | None) -> Protocol:
     """A Protocol from a `screening:` mapping; missing keys take defaults."""
-    config = dict(config or {})
+    if config is None:
+        config = {}
     if not isinstance(config, dict):
-        raise ProtocolError("screening must be a mapping")
+        raise ProtocolError("screening must be a mapping of the keys below")
+    config = dict(config)
     unknown = set(config) - {"blind", "order", "seed", *STAGES}
     if unknown:
-        raise ProtocolError(f"unknown screening keys: {', '.join(sorted(unknown))}")
+        raise ProtocolError(f"unknown screening keys: {', '.join(sorted(map(str, unknown)))}")
     order = config.get("order", "random")
     if order not in ORDERS:
         raise ProtocolError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
     seed = config.get("seed", 1)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ProtocolError(f"seed must be a whole number, not {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31:
+        raise ProtocolError(f"seed must be a whole number from 0 to {2**31 - 1}, not {seed!r}")
     stages = []
     for key in STAGES:
         stage_config = config.get(key, {})
@@ -111,14 +113,15 @@ def parse_protocol(config: dict | None) -> Protocol:
             raise ProtocolError(f"{key} must be a mapping or false")
         unknown = set(stage_config) - {"reviewers", "reasons", "require_reason"}
         if unknown:
-            raise ProtocolError(f"unknown keys in {key}: {', '.join(sorted(unknown))}")
+            raise ProtocolError(f"unknown keys in {key}: {', '.join(sorted(map(str, unknown)))}")
         reviewers = stage_config.get("reviewers", 2)
-        if reviewers not in (1, 2) or isinstance(reviewers, bool):
+        if not isinstance(reviewers, int) or isinstance(reviewers, bool) or reviewers not in (1, 2):
             raise ProtocolError(f"{key}.reviewers must be 1 or 2, not {reviewers!r}")
         reasons = stage_config.get("reasons", DEFAULT_REASONS[key])
         if not isinstance(reasons, list) or not all(
-                isinstance(r, str) and r.strip() for r in reasons):
-            raise ProtocolError(f"{key}.reasons must be a list of non-empty texts")
+                isinstance(r, str) and r.strip() and len(r) <= 300 for r in reasons):
+            raise ProtocolError(f"{key}.reasons must be a list of non-empty texts"
+                                " (300 characters at most)")
         if len(set(reasons)) != len(reasons):
             raise ProtocolError(f"{key}.reasons lists a reason twice")
         require = _bool(stage_config.get("require_reason", key == "full_text"),

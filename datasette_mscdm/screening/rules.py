@@ -21,13 +21,35 @@ OPEN = (UNSCREENED, AWAITING)
 # A lead settles these.
 NEEDS_LEAD = (CONFLICT, MAYBE)
 
+# A lead's decision that starts a stage of a record afresh.
+REOPEN = "reopen"
+
 OUTCOME = {"include": INCLUDED, "exclude": EXCLUDED, "maybe": MAYBE,
            "not_retrieved": NOT_RETRIEVED}
 
 
+def current_round(rows) -> list:
+    """The rows since the latest reopening of the stage by a lead (all rows
+    when it was never reopened): earlier votes and rulings no longer count."""
+    start = 0
+    for index, row in enumerate(rows):
+        if row["decision"] == REOPEN:
+            start = index + 1
+    return list(rows[start:])
+
+
+def first_round(rows) -> list:
+    """The rows before the first reopening: the reviewers' independent votes."""
+    for index, row in enumerate(rows):
+        if row["decision"] == REOPEN:
+            return list(rows[:index])
+    return list(rows)
+
+
 def standing(rows) -> list:
-    """The rows still in force: every row except undo rows and the rows
-    they undid."""
+    """The rows still in force: those of the current round, except undo rows
+    and the rows they undid."""
+    rows = current_round(rows)
     undone = {row["undoes"] for row in rows if row["decision"] == "undo"}
     return [row for row in rows if row["decision"] != "undo" and row["id"] not in undone]
 
@@ -81,6 +103,23 @@ def stage_status(rows, required: int) -> tuple[str, str | None]:
     return OUTCOME[decision], reasons[0] if decision == "exclude" and reasons else None
 
 
+def locked(rows, required: int, reviewer: str) -> str | None:
+    """Why `reviewer` may not add, change or undo a screening vote at this
+    stage of this record, or None.
+
+    Once a stage has all the votes it needs, its votes are locked and a lead
+    resolves or reopens it. Otherwise a reviewer could vote, read the outcome
+    ("conflict") while blind, undo and vote again to agree. A single-reviewer
+    stage has no one else's vote to probe, so its reviewer may still change
+    their mind; anyone else's vote on it is refused all the same."""
+    if lead_ruling(rows) is not None:
+        return "a lead has settled it"
+    current = votes(rows)
+    if len(current) < required or (required == 1 and set(current) == {reviewer}):
+        return None
+    return f"it has all the votes it needs ({len(current)} of {required})"
+
+
 def final_status(ta_status: str, ft_status: str | None, has_full_text: bool) -> str:
     """Where the record stands in the review as a whole."""
     if ta_status != INCLUDED:
@@ -96,13 +135,12 @@ def visible_rows(rows, viewer: str | None, blind: bool, status: str) -> list:
     """The decision rows of one stage of one record that `viewer` may see.
 
     Blind screening: until the stage has all its votes (it is no longer
-    open), a viewer sees only their own rows, and nobody else's, unless they
-    have a vote in force on it themselves. Undone votes do not count: a
-    reviewer who undid a vote must not see the others' before voting again.
+    open), a viewer sees only their own rows and nobody else's, not even
+    votes the others undid (their retracted opinion is still theirs).
     Anonymous viewers (viewer None) see a stage once it is no longer open.
     """
     if not blind or status not in OPEN:
         return list(rows)
-    if viewer is not None and viewer in votes(rows):
-        return list(rows)
-    return [row for row in rows if row["reviewer"] == viewer]
+    # Rounds a lead closed by reopening the stage were complete, so public.
+    earlier = len(rows) - len(current_round(rows))
+    return list(rows[:earlier]) + [row for row in rows[earlier:] if row["reviewer"] == viewer]

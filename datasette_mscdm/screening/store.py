@@ -45,16 +45,28 @@ def _rows(conn, sql, params=()) -> list[dict]:
 class Reviewer:
     name: str
     role: str
+    # Bumped by a password change, a role change, a removal or a re-add: a
+    # login cookie carries the version it was issued under and stops
+    # working once the two differ.
+    session_version: int = 1
 
     @property
     def is_lead(self) -> bool:
         return self.role == "lead"
 
 
-def add_reviewer(conn, name: str, role: str, password: str) -> None:
+REVIEWER_COLUMNS = "name, role, session_version"
+
+
+def _check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 100 or any(ch.isspace() and ch != " " for ch in name):
         raise ScreeningError("a reviewer name is 1-100 characters on one line")
+    return name
+
+
+def add_reviewer(conn, name: str, role: str, password: str) -> None:
+    name = _check_name(name)
     if role not in ROLES:
         raise ScreeningError(f"role must be one of {', '.join(ROLES)}")
     hashed = hash_password(password)
@@ -66,9 +78,11 @@ def add_reviewer(conn, name: str, role: str, password: str) -> None:
                          " VALUES (?, ?, ?, ?)", [name, role, hashed, now()])
         elif existing[0] is not None:
             # A removed reviewer comes back under the same name: their past
-            # decisions are theirs again.
+            # decisions are theirs again. Sessions from before the removal
+            # stay ended.
             conn.execute("UPDATE mscdm_reviewers SET role = ?, password_hash = ?,"
-                         " removed_at = NULL WHERE name = ?", [role, hashed, name])
+                         " removed_at = NULL, session_version = session_version + 1"
+                         " WHERE name = ?", [role, hashed, name])
         else:
             raise ScreeningError(f"reviewer {name!r} already exists")
 
@@ -80,33 +94,90 @@ def list_reviewers(conn) -> list[dict]:
         FROM mscdm_reviewers r ORDER BY r.removed_at IS NOT NULL, r.name""")
 
 
-def remove_reviewer(conn, name: str) -> None:
+def _change_active(conn, name: str, assignment: str, params: list) -> None:
+    """Change an active reviewer and end their sessions, or 404."""
     with conn:
-        changed = conn.execute("UPDATE mscdm_reviewers SET removed_at = ? WHERE name = ?"
-                               " AND removed_at IS NULL", [now(), name]).rowcount
+        changed = conn.execute(
+            f"UPDATE mscdm_reviewers SET {assignment}, session_version = session_version + 1"
+            " WHERE name = ? AND removed_at IS NULL", [*params, name]).rowcount
     if not changed:
         raise ScreeningError(f"no active reviewer called {name!r}", 404)
 
 
+def remove_reviewer(conn, name: str) -> None:
+    _change_active(conn, name, "removed_at = ?", [now()])
+
+
+def set_password(conn, name: str, password: str) -> None:
+    """A new password; the reviewer's existing logins end."""
+    _change_active(conn, name, "password_hash = ?", [hash_password(password)])
+
+
+def set_role(conn, name: str, role: str) -> None:
+    """A new role; the reviewer's existing logins end (they log in again
+    with the new role)."""
+    if role not in ROLES:
+        raise ScreeningError(f"role must be one of {', '.join(ROLES)}")
+    _change_active(conn, name, "role = ?", [role])
+
+
 def active_reviewer(conn, name: str) -> Reviewer | None:
-    row = conn.execute("SELECT name, role FROM mscdm_reviewers WHERE name = ?"
+    row = conn.execute(f"SELECT {REVIEWER_COLUMNS} FROM mscdm_reviewers WHERE name = ?"
                        " AND removed_at IS NULL", [name]).fetchone()
     return Reviewer(*row) if row else None
 
 
+def acting_reviewer(conn, name: str | None, session_version, lead: bool = False) -> Reviewer:
+    """The reviewer a write acts as, checked on the connection (and in the
+    transaction) that makes the write: still active, still in the role the
+    action needs, and logged in since their last password or role change.
+    Raises ScreeningError 403 otherwise."""
+    reviewer = active_reviewer(conn, name) if isinstance(name, str) else None
+    if reviewer is None or reviewer.session_version != session_version:
+        raise ScreeningError("Log in as a reviewer of this review to do this (your login has"
+                             " ended, or you are not a reviewer of it).", 403)
+    if lead and not reviewer.is_lead:
+        raise ScreeningError("Only a lead of this review may do this.", 403)
+    return reviewer
+
+
 def check_login(conn, name: str, password: str) -> Reviewer | None:
-    row = conn.execute("SELECT name, role, password_hash FROM mscdm_reviewers WHERE name = ?"
-                       " AND removed_at IS NULL", [name]).fetchone()
-    ok = verify_password(password, row[2] if row else dummy_hash())
-    return Reviewer(row[0], row[1]) if row and ok else None
+    row = conn.execute(f"SELECT {REVIEWER_COLUMNS}, password_hash FROM mscdm_reviewers"
+                       " WHERE name = ? AND removed_at IS NULL", [name]).fetchone()
+    ok = verify_password(password, row[3] if row else dummy_hash())
+    return Reviewer(*row[:3]) if row and ok else None
 
 
-def session_state(conn, name: str | None, configured: Protocol):
-    """(active reviewer or None, protocol in force, whether the screening
-    order is current): what every screening write needs, in one visit."""
-    reviewer = active_reviewer(conn, name) if name else None
-    protocol = stored_protocol(conn) or configured
-    return reviewer, protocol, order_is_current(conn, protocol)
+# Login throttling --------------------------------------------------------------
+
+LOGIN_WINDOW_SECONDS = 600
+LOGIN_FAILURES_ALLOWED = 10
+
+
+def login_wait(conn, name: str, address: str, at: float) -> int:
+    """Seconds until another login may be tried for this name or from this
+    address: 0 unless LOGIN_FAILURES_ALLOWED attempts failed for either
+    within the last LOGIN_WINDOW_SECONDS."""
+    since = at - LOGIN_WINDOW_SECONDS
+    wait = 0
+    for column, value in (("name", name), ("address", address)):
+        failures = [row[0] for row in conn.execute(
+            f"SELECT failed_at FROM mscdm_login_failures WHERE {column} = ? AND failed_at > ?"
+            " ORDER BY failed_at DESC LIMIT ?", [value, since, LOGIN_FAILURES_ALLOWED])]
+        if len(failures) >= LOGIN_FAILURES_ALLOWED:
+            # Open again when the oldest of the last N failures leaves the window.
+            wait = max(wait, int(failures[-1] + LOGIN_WINDOW_SECONDS - at) + 1)
+    return wait
+
+
+def record_login_failure(conn, name: str, address: str, at: float) -> None:
+    conn.execute("DELETE FROM mscdm_login_failures WHERE failed_at < ?", [at - 86400])
+    conn.execute("INSERT INTO mscdm_login_failures (name, address, failed_at) VALUES (?, ?, ?)",
+                 [name[:200], address[:200], at])
+
+
+def clear_login_failures(conn, name: str) -> None:
+    conn.execute("DELETE FROM mscdm_login_failures WHERE name = ?", [name])
 
 
 # Protocol ------------------------------------------------------------------
@@ -172,6 +243,14 @@ def order_is_current(conn, protocol: Protocol) -> bool:
 
 # Decisions -------------------------------------------------------------------
 
+def in_force(d: str = "d") -> str:
+    """SQL: the decision row aliased `d` is in force (not undone, and its
+    record's stage not reopened since). rules.standing says the same in Python."""
+    return (f"NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = {d}.id)"
+            f" AND NOT EXISTS (SELECT 1 FROM decisions o WHERE o.record_id = {d}.record_id"
+            f" AND o.stage = {d}.stage AND o.decision = 'reopen' AND o.id > {d}.id)")
+
+
 DECISION_COLUMNS = ("id, record_id, stage, reviewer, decision, reason, note, kind, undoes,"
                     " request_id, created_at")
 
@@ -236,6 +315,17 @@ def _validate(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stag
     return statuses
 
 
+def _refuse_if_locked(conn, protocol: Protocol, reviewer: Reviewer, record_id: int,
+                      stage: str, changing: str = "vote on") -> None:
+    """409 when the stage's votes are locked (rules.locked) for this reviewer."""
+    why = rules.locked(stage_rows(conn, record_id, stage), protocol.stage(stage).reviewers,
+                       reviewer.name)
+    if why:
+        raise ScreeningError(
+            f"You cannot {changing} record {record_id} at {protocol.stage(stage).label} any "
+            f"more: {why}, so its votes are locked. A lead resolves it or reopens it.", 409)
+
+
 def record_decision(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stage: str,
                     decision: str, reason: str | None = None, note: str | None = None,
                     kind: str = "screen", request_id: str | None = None) -> dict:
@@ -255,6 +345,8 @@ def record_decision(conn, protocol: Protocol, reviewer: Reviewer, record_id: int
         reason = None
     statuses = _validate(conn, protocol, reviewer, record_id, stage, decision, reason, kind)
     status_now = statuses[STATUS_COLUMN[stage]]
+    if kind == "screen":
+        _refuse_if_locked(conn, protocol, reviewer, record_id, stage)
     if kind == "resolution" and status_now not in rules.NEEDS_LEAD:
         raise ScreeningError(f"record {record_id} has no conflict or maybe to resolve at this "
                              f"stage (status: {status_now})", 409)
@@ -279,13 +371,14 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
             return {"undone": _decision(conn, seen[0]),
                     "status": record_statuses(conn, seen[1]), "repeated": True}
     row = conn.execute(
-        "SELECT d.id, d.record_id FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
-        " AND d.decision != 'undo'"
-        " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)"
+        "SELECT d.id, d.record_id, d.kind FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
+        f" AND d.decision NOT IN ('undo', 'reopen') AND {in_force('d')}"
         " ORDER BY d.id DESC LIMIT 1", [reviewer.name, stage]).fetchone()
     if row is None:
         raise ScreeningError("nothing of yours to undo at this stage", 409)
-    target, record_id = row
+    target, record_id, kind = row
+    if kind == "screen":
+        _refuse_if_locked(conn, protocol, reviewer, record_id, stage, changing="undo your vote on")
     conn.execute(
         "INSERT INTO decisions (record_id, stage, reviewer, decision, kind, undoes, request_id,"
         " created_at) SELECT record_id, stage, reviewer, 'undo', kind, id, ?, ? FROM decisions"
@@ -294,14 +387,53 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
             "status": update_status(conn, protocol, record_id), "repeated": False}
 
 
+def reopen_stage(conn, protocol: Protocol, lead: Reviewer, record_id: int, stage: str,
+                 note: str | None = None, request_id: str | None = None) -> dict:
+    """A lead starts a settled stage of a record afresh: the votes and
+    rulings so far stay in the history but stop counting, and the record
+    goes back to the reviewers' queues."""
+    if request_id:
+        seen = conn.execute("SELECT id FROM decisions WHERE request_id = ?",
+                            [request_id]).fetchone()
+        if seen:
+            earlier = _decision(conn, seen[0])
+            return {"decision": earlier, "status": record_statuses(conn, earlier["record_id"]),
+                    "repeated": True}
+    if not lead.is_lead:
+        raise ScreeningError("only a lead reopens a record", 403)
+    statuses = record_statuses(conn, record_id)
+    if statuses is None:
+        raise ScreeningError(f"no record {record_id}", 404)
+    if not protocol.has_stage(stage):
+        raise ScreeningError(f"this review has no {stage!r} stage")
+    status_now = statuses[STATUS_COLUMN[stage]]
+    if status_now is None or status_now in rules.OPEN:
+        raise ScreeningError(f"record {record_id} is still open at "
+                             f"{protocol.stage(stage).label} ({status_now or 'not in it'}):"
+                             " there is nothing to reopen", 409)
+    if stage == "title_abstract" and rules.standing(stage_rows(conn, record_id, "full_text")):
+        raise ScreeningError(f"record {record_id} has full-text decisions in force: reopen its"
+                             " full text first", 409)
+    cursor = conn.execute(
+        "INSERT INTO decisions (record_id, stage, reviewer, decision, note, kind, request_id,"
+        " created_at) VALUES (?, ?, ?, 'reopen', ?, 'resolution', ?, ?)",
+        [record_id, stage, lead.name, (note or "").strip() or None, request_id, now()])
+    return {"decision": _decision(conn, cursor.lastrowid),
+            "status": update_status(conn, protocol, record_id), "repeated": False}
+
+
 def bulk_exclude(conn, protocol: Protocol, lead: Reviewer, query: str, stage: str,
-                 reason: str | None, note: str | None) -> int:
+                 reason: str | None, note: str | None, expected: int | None = None) -> int:
     """Exclude every record matching the full-text query that is still open
-    at this stage, one bulk decision each. Returns how many."""
+    at this stage, one bulk decision each. Returns how many. With `expected`
+    (the number the lead confirmed), refuses when the matches changed since."""
     ids = [r[0] for r in conn.execute(
         f"SELECT r.id FROM records r JOIN records_fts f ON f.rowid = r.id"
         f" WHERE records_fts MATCH ? AND r.{STATUS_COLUMN[stage]} IN (?, ?)",
         [query, *rules.OPEN]).fetchall()]
+    if expected is not None and expected != len(ids):
+        raise ScreeningError(f"{len(ids)} open records match now, not the {expected} you"
+                             " confirmed: preview again", 409)
     for record_id in ids:
         record_decision(conn, protocol, lead, record_id, stage, "exclude", reason, note,
                         kind="bulk")
@@ -324,7 +456,7 @@ CLAIM_MINUTES = 10
 
 _MY_VOTE = ("EXISTS (SELECT 1 FROM decisions d WHERE d.reviewer = :reviewer AND d.stage = :stage"
             " AND d.record_id = r.id AND d.kind = 'screen' AND d.decision != 'undo'"
-            " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id))")
+            f" AND {in_force('d')})")
 
 
 def _claim_cutoff() -> str:
@@ -423,8 +555,7 @@ def progress(conn, reviewer: str | None, stage: str) -> dict:
             f"SELECT count(DISTINCT d.record_id), sum(r.{column} IN ('unscreened',"
             " 'awaiting second reviewer')) FROM decisions d JOIN records r ON r.id = d.record_id"
             " WHERE d.reviewer = ? AND d.stage = ? AND d.kind = 'screen'"
-            " AND d.decision != 'undo'"
-            " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)",
+            f" AND d.decision != 'undo' AND {in_force('d')}",
             [reviewer, stage]).fetchone()
         result["my_done"] = mine[0]
         # Open records I have not voted on yet (one vote of mine per record).
@@ -432,8 +563,7 @@ def progress(conn, reviewer: str | None, stage: str) -> dict:
             f"SELECT count(DISTINCT d.record_id) FROM decisions d JOIN records r"
             f" ON r.id = d.record_id WHERE d.reviewer = ? AND d.stage = ? AND d.kind = 'screen'"
             f" AND d.decision != 'undo' AND r.{column} IN ('unscreened',"
-            " 'awaiting second reviewer')"
-            " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)",
+            f" 'awaiting second reviewer') AND {in_force('d')}",
             [reviewer, stage]).fetchone()[0]
         result["my_remaining"] = team_open - open_mine
     return result
