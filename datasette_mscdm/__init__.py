@@ -8,6 +8,7 @@ from datasette import hookimpl
 from .cells import render_record_cell
 from .facets import TermFacet, term_filters
 from .plugin_startup import menu_links_for, start_up
+from .request_guard import guard
 from .routes import ROUTES
 from .screening.access import ACTIONS, permission_sql
 
@@ -18,6 +19,11 @@ def startup(datasette):
         await start_up(datasette)
 
     return inner
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return guard
 
 
 @hookimpl

@@ -104,7 +104,9 @@ def clean_inline(value: Any) -> str | None:
         return None
     text = str(value)
     if "<" in text or "&" in text:
-        text = html_to_text(text)
+        # A field that is only markup or an entity (`<i></i>`, `&nbsp;`) is
+        # empty once cleaned; the raw text keeps it.
+        text = html_to_text(text) or ""
     return " ".join(text.split()) or None
 
 

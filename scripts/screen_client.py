@@ -18,11 +18,13 @@ class ReviewerClient:
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
             _NoRedirect())
 
-    def login(self, name: str, password: str) -> None:
-        data = urllib.parse.urlencode({"name": name, "password": password}).encode()
-        status, _ = self._send(urllib.request.Request(f"{self.base}/login", data=data))
+    def login(self, name: str, password: str, headers: dict | None = None) -> None:
+        status = self.try_login(name, password, headers)
         if status != 302:
             raise RuntimeError(f"login of {name} failed: HTTP {status}")
+
+    def try_login(self, name: str, password: str, headers: dict | None = None) -> int:
+        return self.post_form("/login", {"name": name, "password": password}, headers)[0]
 
     def next(self, stage: str = "title_abstract") -> dict:
         return self._json("GET", f"/screen/next.json?stage={stage}")[1]
@@ -31,6 +33,20 @@ class ReviewerClient:
                **extra) -> tuple[int, dict]:
         return self._json("POST", "/screen/decisions.json",
                           dict(record_id=record_id, decision=decision, stage=stage, **extra))
+
+    def undo(self, stage: str = "title_abstract") -> tuple[int, dict]:
+        return self._json("POST", "/screen/undo.json", {"stage": stage})
+
+    def post_form(self, path: str, fields: dict, headers: dict | None = None
+                  ) -> tuple[int, bytes]:
+        """POST a form to a page under /<database>/-/ (as the browser would)."""
+        data = urllib.parse.urlencode(fields).encode()
+        return self._send(urllib.request.Request(f"{self.base}{path}", data=data,
+                                                 headers=headers or {}))
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        """GET any URL of the server (absolute), with this reviewer's cookie."""
+        return self._send(urllib.request.Request(url))
 
     def _json(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         request = urllib.request.Request(

@@ -4,6 +4,7 @@ twice: files parsed in a read-ahead process, and in the loading process."""
 
 import json
 import os
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -119,3 +120,24 @@ def test_json_output_lists_failures(invoke, tmp_path, fresh_db):
     assert [r["status"] for r in results] == ["failed", "loaded", "loaded"]
     assert results[0]["error"] == "empty file"
     assert os.path.exists(fresh_db)
+
+
+def test_a_field_that_is_only_markup_or_an_entity_is_empty_and_the_file_loads(tmp_path):
+    ris = ("TY  - JOUR\nTI  - A title\nKW  - <i></i>\nKW  - &nbsp;\n"
+           "KW  - <script>alert(1)</script>\nKW  - kept\nT2  - <b></b>\nER  - \n")
+    (tmp_path / "markup.ris").write_text(ris, encoding="utf-8")
+    db = tmp_path / "review.db"
+    result = CliRunner().invoke(cli, ["load", str(db), str(tmp_path / "markup.ris")])
+    assert result.exit_code == 0, result.output
+    assert _query(db, "select title, keywords, journal from records") == [
+        ("A title", '["kept"]', None)]
+    raw = _query(db, "select raw from occurrences")[0][0]
+    assert "<script>alert(1)</script>" in raw and "&nbsp;" in raw
+
+
+def _query(path, sql):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()

@@ -12,6 +12,7 @@ import re
 
 from ..records import (Record, find_doi, join_pages, parse_int, parse_year, split_authors,
                        split_list)
+from .. import spreadsheet
 from ..textio import LoadError
 from . import Parsed, wos
 from .tagged import FieldBag
@@ -100,6 +101,8 @@ def parse(stream):
     names = next(csv.reader([header], delimiter=delimiter))
     names = [n.strip().lstrip("\ufeff") for n in names]
     wos_table = _is_wos(names)
+    # `mscdm export` CSV: its formula-looking cells carry an apostrophe.
+    own_export = spreadsheet.is_plugin_export(names)
     reader = csv.reader(stream, delimiter=delimiter)
     end_of_previous = 1  # the header line
     try:
@@ -107,9 +110,11 @@ def parse(stream):
             start, end_of_previous = end_of_previous + 1, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
+            raw = dict(zip(names, row))
+            if own_export:
+                row = [spreadsheet.restore(cell) for cell in row]
             values = dict(zip(names, row))
             surplus = [cell for cell in row[len(names):] if cell.strip()]
-            raw = dict(values)
             if surplus:
                 raw["(unnamed columns)"] = surplus
             if wos_table:

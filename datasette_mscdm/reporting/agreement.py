@@ -20,6 +20,7 @@ import itertools
 import math
 from collections import defaultdict
 
+from .. import spreadsheet
 from ..screening import rules
 from ..screening.store import _rows
 
@@ -79,5 +80,5 @@ def agreement_csv(rows: list[dict]) -> str:
     writer = csv.DictWriter(out, ["stage", "reviewer_a", "reviewer_b", "records", "agreed",
                                   "percent_agreement", "kappa"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(spreadsheet.neutralise_row(row) for row in rows)
     return out.getvalue()

@@ -18,6 +18,7 @@ import bibtexparser
 import rispy
 from bibtexparser.model import Entry, Field
 
+from .. import spreadsheet
 from ..records import _TAG_HINT
 from ..schema import RECORD_COLUMNS
 from ..screening.protocol import STAGES
@@ -133,7 +134,7 @@ def to_csv(records: list[dict]) -> str:
         for column in JSON_COLUMNS:
             row[column] = "; ".join(r[column])
         row["decisions"] = "\n".join(r["decisions"])
-        writer.writerow(row)
+        writer.writerow(spreadsheet.neutralise_row(row))
     return out.getvalue()
 
 

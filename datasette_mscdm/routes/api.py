@@ -69,7 +69,7 @@ async def decisions_json(datasette, request):
     db = await screening_database(datasette, request)
     await writer_session(datasette, request, db)
     body = inputs.json_fields(await read_json(request), DECISION_FIELDS)
-    record_id = inputs.record_id(body.get("record_id"))
+    record_id = inputs.record_id(body.get("record_id"), json=True)
     decision = inputs.text(body.get("decision"), "decision", required=True)
     reason = inputs.text(body.get("reason"), "reason")
     note = inputs.text(body.get("note"), "note")

@@ -19,9 +19,10 @@ TEXT_LIMITS = {"reason": 500, "note": 10_000, "request_id": 200, "decision": 40,
                "protocol": 200_000, "next": 2_000, "confirm": 20}
 
 
-def record_id(value, field: str = "record_id") -> int:
-    """A record id from JSON (a whole number) or text (digits only)."""
-    if isinstance(value, bool):
+def record_id(value, field: str = "record_id", json: bool = False) -> int:
+    """A record id: in a JSON body a whole number (not text, not true); in a
+    form, query string or path the digits of one."""
+    if isinstance(value, bool) or (json and not isinstance(value, int)):
         value = None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
