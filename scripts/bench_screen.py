@@ -39,11 +39,13 @@ from bench_browse import build, percentile  # noqa: E402
 from screen_client import ReviewerClient  # noqa: E402
 from serve import serve  # noqa: E402
 
+from datasette_mscdm.loader import open_database  # noqa: E402
 from datasette_mscdm.screening import rules, store  # noqa: E402
 
 
 def add_reviewers(db: Path, n: int) -> list[str]:
-    conn = store.connect(db)
+    # open_database brings a database built by an older version up to date.
+    conn = open_database(db).conn
     names = [f"bench{i:02}" for i in range(n)]
     for name in names:
         if store.active_reviewer(conn, name) is None:
