@@ -7,6 +7,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from .highlight import Highlighter
+from .review_db import case_sensitive_terms
 
 
 def _is_record_row(row, table) -> bool:
@@ -49,8 +50,17 @@ def render_record_cell(row, value, column, table, database, datasette, request=N
         href = datasette.urls.database(database) + f"/-/record/{row['id']}"
         text = value or "[no title]"
         return Markup('<a class="mscdm-record-link" href="{}">{}</a>').format(href, text)
-    marks = Highlighter.for_database(datasette, database)
-    # The row page shows one record: its whole abstract. Tables show the start.
-    if request is not None and "pks" in (request.url_vars or {}):
-        return marks.markup(value)
-    return marks.snippet(value)
+    whole = request is not None and "pks" in (request.url_vars or {})
+
+    async def highlighted():
+        # The vocabulary's case rules, read once per request.
+        scope = request.scope if request is not None else {}
+        if "mscdm_case_sensitive" not in scope:
+            scope["mscdm_case_sensitive"] = await case_sensitive_terms(
+                datasette.get_database(database))
+        marks = Highlighter.for_database(datasette, database,
+                                         case_sensitive=scope["mscdm_case_sensitive"])
+        # The row page shows one record: its whole abstract. Tables show the start.
+        return marks.markup(value) if whole else marks.snippet(value)
+
+    return highlighted

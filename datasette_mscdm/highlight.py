@@ -17,32 +17,53 @@ PLUGIN = "datasette-mscdm"
 _LABEL = re.compile(r"^([A-Z][A-Za-z /&,()-]{1,60}):\s")
 
 
+@dataclass(frozen=True)
+class TermGroup:
+    """Terms marked alike: `kind` include or exclude, and the eligibility
+    criterion they belong to (shown as the mark's tooltip), if any."""
+    kind: str
+    terms: tuple[str, ...]
+    label: str | None = None
+
+
 @dataclass
 class Highlighter:
-    include: re.Pattern | None
-    exclude: re.Pattern | None
+    groups: tuple[tuple[re.Pattern, TermGroup], ...] = ()
 
     @classmethod
-    def for_database(cls, datasette, database: str) -> "Highlighter":
-        """From the plugin configuration of that database, else the top level
-        (Datasette does not fall back from one to the other itself)."""
+    def for_database(cls, datasette, database: str, protocol=None,
+                     case_sensitive: frozenset[str] = frozenset()) -> "Highlighter":
+        """The configured terms of that database (else the top level:
+        Datasette does not fall back from one to the other itself), the
+        protocol's criterion terms, and the vocabulary's case-sensitive
+        synonyms (`case_sensitive`)."""
         config = (datasette.plugin_config(PLUGIN, database=database)
                   or datasette.plugin_config(PLUGIN))
-        return cls.from_config(config)
+        return cls.from_config(config, protocol, case_sensitive)
 
     @classmethod
-    def from_config(cls, config: dict | None) -> "Highlighter":
+    def from_config(cls, config: dict | None, protocol=None,
+                    case_sensitive: frozenset[str] = frozenset()) -> "Highlighter":
         config = (config or {}).get("highlight") or {}
-        return cls(_compile(config.get("include")), _compile(config.get("exclude")))
-
-    def spans(self, text: str) -> list[tuple[int, int, str]]:
-        """Non-overlapping (start, end, kind) matches, earliest first; at the
-        same place an exclude term wins (it is the one a screener must see)."""
-        found = []
-        for kind, pattern in (("exclude", self.exclude), ("include", self.include)):
+        groups = [TermGroup("exclude", _terms(config.get("exclude"))),
+                  TermGroup("include", _terms(config.get("include")))]
+        for criterion in getattr(protocol, "criteria", ()):
+            groups.append(TermGroup("include", _terms(criterion.highlight), criterion.label))
+        compiled = []
+        for group in groups:
+            pattern = _compile_terms(group.terms, frozenset(case_sensitive))
             if pattern is not None:
-                found += [(m.start(), m.end(), kind) for m in pattern.finditer(text)]
-        found.sort(key=lambda span: (span[0], span[2] != "exclude", -span[1]))
+                compiled.append((pattern, group))
+        return cls(tuple(compiled))
+
+    def spans(self, text: str) -> list[tuple[int, int, TermGroup]]:
+        """Non-overlapping (start, end, group) matches, earliest first; at the
+        same place an exclude term wins (it is the one a screener must see),
+        then the longest match."""
+        found = []
+        for pattern, group in self.groups:
+            found += [(m.start(), m.end(), group) for m in pattern.finditer(text)]
+        found.sort(key=lambda span: (span[0], span[2].kind != "exclude", -span[1]))
         kept, end = [], -1
         for span in found:
             if span[0] >= end:
@@ -55,9 +76,14 @@ class Highlighter:
         if not text:
             return Markup("")
         out, position = [], 0
-        for start, end, kind in self.spans(text):
+        for start, end, group in self.spans(text):
             out.append(escape(text[position:start]))
-            out.append(Markup('<mark class="mscdm-{}">{}</mark>').format(kind, text[start:end]))
+            if group.label:
+                out.append(Markup('<mark class="mscdm-{} mscdm-criterion" title="{}">{}</mark>')
+                           .format(group.kind, group.label, text[start:end]))
+            else:
+                out.append(Markup('<mark class="mscdm-{}">{}</mark>').format(
+                    group.kind, text[start:end]))
             position = end
         out.append(escape(text[position:]))
         return Markup("").join(out)
@@ -82,20 +108,47 @@ class Highlighter:
         return self.markup(cut)
 
 
-def _compile(terms) -> re.Pattern | None:
-    return _compile_terms(tuple(str(t).strip() for t in terms or [] if str(t).strip()))
+def _terms(terms) -> tuple[str, ...]:
+    return tuple(str(t).strip() for t in terms or [] if str(t).strip())
 
 
-@functools.lru_cache(maxsize=64)
-def _compile_terms(terms: tuple[str, ...]) -> re.Pattern | None:
+# An acronym: capitals and digits (a hyphen, a final plural "s" allowed): EV,
+# MSC, DM, T2DM, MSCs. Written so in the configuration, it is meant so.
+_ACRONYM = re.compile(r"(?=.*[A-Z])[A-Z0-9][A-Z0-9\-]*s?")
+
+
+def is_case_sensitive(term: str, case_sensitive: frozenset[str]) -> bool:
+    """Acronyms match only as written (`EV` must not mark "evolved"), and so
+    do the synonyms the vocabulary marks case-sensitive (SHED, sEV)."""
+    return bool(_ACRONYM.fullmatch(term)) or term in case_sensitive
+
+
+def term_regex(term: str, case_sensitive: frozenset[str] = frozenset()) -> str:
+    """The regular expression of one highlight term.
+
+    - Whole words only; a space or hyphen in a term matches either.
+    - A final `*` is an explicit wildcard: `exosom*` marks exosome, exosomes,
+      exosomal. Without it a term also takes a plural ending (s, es).
+    - Acronyms and the vocabulary's case-sensitive synonyms match as written;
+      everything else ignores case.
+    """
+    wildcard = term.endswith("*")
+    stem = term.rstrip("*").strip()
+    body = r"[\s\-]+".join(re.escape(part) for part in re.split(r"[\s\-]+", stem) if part)
+    if not body:
+        return ""
+    sensitive = is_case_sensitive(stem, case_sensitive)
+    ending = r"\w*" if wildcard else (r"s?" if sensitive else r"(?:e?s)?")
+    regex = rf"(?<!\w){body}{ending}(?!\w)"
+    return regex if sensitive else f"(?i:{regex})"
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_terms(terms: tuple[str, ...], case_sensitive: frozenset[str]) -> re.Pattern | None:
     # Cached: table pages build a highlighter for every abstract cell.
-    if not terms:
-        return None
-    # Whole words at the start, any ending ("exosome" marks "exosomes");
-    # a space or hyphen in a term matches either.
-    alternatives = [r"[\s\-]+".join(re.escape(p) for p in re.split(r"[\s\-]+", t)) for t in terms]
-    alternatives.sort(key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
+    alternatives = [term_regex(t, case_sensitive) for t in terms]
+    alternatives = sorted((a for a in alternatives if a), key=len, reverse=True)
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
 def safe_url(url: str | None) -> str | None:

@@ -4,8 +4,11 @@ over named queries."""
 
 from __future__ import annotations
 
+import functools
 import json
 
+from .highlight import Highlighter
+from .tagging import load_vocabulary, parse_vocabulary
 from .terms import BUILTIN_FACETS
 
 # Canned aggregate queries opened as charts in datasette-vega. datasette-vega
@@ -104,6 +107,24 @@ async def is_review_database(db) -> bool:
 async def vocabulary_groups(db) -> dict[str, str]:
     row = (await db.execute("select groups from tag_vocabulary order by id desc limit 1")).first()
     return json.loads(row["groups"]) if row else {}
+
+
+@functools.lru_cache(maxsize=8)
+def _case_sensitive_of(source: str | None) -> frozenset[str]:
+    vocabulary = parse_vocabulary(source, "stored vocabulary") if source else load_vocabulary()
+    return frozenset(vocabulary.case_sensitive_synonyms)
+
+
+async def case_sensitive_terms(db) -> frozenset[str]:
+    """The synonyms the vocabulary in force marks case-sensitive (SHED, EV)."""
+    row = (await db.execute("select source from tag_vocabulary order by id desc limit 1")).first()
+    return _case_sensitive_of(row["source"] if row else None)
+
+
+async def highlighter(datasette, db, protocol=None) -> Highlighter:
+    """The highlighter of a review database: configured include/exclude
+    terms, the protocol's criterion terms, the vocabulary's case rules."""
+    return Highlighter.for_database(datasette, db.name, protocol, await case_sensitive_terms(db))
 
 
 async def fetch_record(db, record_id: int) -> dict | None:

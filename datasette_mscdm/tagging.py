@@ -108,6 +108,8 @@ class Vocabulary:
     # field -> case_sensitive -> _Synonyms
     _index: dict = field(default_factory=dict, repr=False)
     _patterns: list[_Patterns] = field(default_factory=list, repr=False)
+    # Synonyms a rule marks `case_sensitive` (SHED, EV): highlighting follows them.
+    case_sensitive_synonyms: set[str] = field(default_factory=set, repr=False)
 
     @property
     def sha256(self) -> str:
@@ -180,6 +182,8 @@ class Vocabulary:
         if unknown:
             raise VocabularyError(f"{where}: unknown field(s) {sorted(unknown)} in 'in'")
         case_sensitive = bool(spec.get("case_sensitive"))
+        if case_sensitive:
+            self.case_sensitive_synonyms.update(synonyms)
         for synonym in synonyms:
             phrase = words(synonym) if case_sensitive else words(synonym.lower())
             if not phrase:

@@ -1,4 +1,7 @@
-"""Include/exclude highlighting: escaping, overlaps, word boundaries."""
+"""Include/exclude highlighting: escaping, overlaps, whole words, acronyms in
+capitals only, explicit wildcards, the vocabulary's case rules, criterion terms."""
+
+import re
 
 from datasette_mscdm.highlight import Highlighter, safe_url
 
@@ -16,11 +19,47 @@ def test_term_inside_markup_is_escaped_inside_the_mark():
     assert str(MARKS.markup("<exosome>")) == '&lt;<mark class="mscdm-include">exosome</mark>&gt;'
 
 
-def test_word_starts_only_and_any_ending():
+def test_whole_words_with_a_plural_ending_only():
     assert "mark" not in str(MARKS.markup("nonexosome"))
     assert str(MARKS.markup("exosomes")).count("<mark") == 1
-    assert "mark" not in str(MARKS.markup("exosomal"))  # does not start with "exosome"
+    assert "mark" not in str(MARKS.markup("exosomal"))  # no wildcard: not another word
     assert "<mark" in str(MARKS.markup("β-cells"))
+
+
+def marked(highlighter, text):
+    return re.findall(r"<mark[^>]*>([^<]*)</mark>", str(highlighter.markup(text)))
+
+
+def test_short_upper_case_terms_match_as_whole_words_in_capitals_only():
+    marks = Highlighter.from_config({"highlight": {"include": ["EV", "MSC", "DM", "T2DM"]}})
+    text = ("EVs and EV from MSCs evolved; evaluate the ev of a msc in dm, DM and T2DM;"
+            " EVIDENCE, MSCT, EV-derived")
+    assert marked(marks, text) == ["EVs", "EV", "MSCs", "DM", "T2DM", "EV"]
+
+
+def test_wildcards_are_explicit():
+    marks = Highlighter.from_config({"highlight": {"include": ["exosom*", "diabetes"]}})
+    assert marked(marks, "Exosomes, exosomal and exosome; diabetes, diabetic") == [
+        "Exosomes", "exosomal", "exosome", "diabetes"]
+
+
+def test_the_vocabularys_case_rules_apply_to_highlight_terms():
+    marks = Highlighter.from_config({"highlight": {"include": ["SHED", "sEV"]}},
+                                    case_sensitive=frozenset({"SHED", "sEV"}))
+    assert marked(marks, "cells shed SHED; sev sEV sEVs") == ["SHED", "sEV", "sEVs"]
+    loose = Highlighter.from_config({"highlight": {"include": ["Shed"]}})
+    assert marked(loose, "cells shed SHED") == ["shed", "SHED"]
+
+
+def test_criterion_terms_carry_their_criterion():
+    from datasette_mscdm.screening.protocol import parse_protocol
+
+    protocol = parse_protocol({"criteria": {"population": {
+        "include": "Diabetes", "highlight": ["diabet*", "STZ"]}}})
+    html = str(Highlighter.from_config({}, protocol).markup("STZ diabetic <b>"))
+    assert html == ('<mark class="mscdm-include mscdm-criterion" title="Population">STZ</mark> '
+                    '<mark class="mscdm-include mscdm-criterion" title="Population">diabetic'
+                    '</mark> &lt;b&gt;')
 
 
 def test_overlaps_longest_and_exclude_first():

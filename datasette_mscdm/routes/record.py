@@ -6,9 +6,9 @@ import uuid
 
 from datasette import NotFound, Response
 
-from ..highlight import Highlighter, record_links
-from ..review_db import fetch_occurrences, fetch_record, vocabulary_groups
-from ..screening.access import SCREEN, current_reviewer
+from ..highlight import record_links
+from ..review_db import fetch_occurrences, fetch_record, highlighter, vocabulary_groups
+from ..screening.access import SCREEN, current_reviewer, protocol_for
 from ..screening.protocol import STAGES
 from .api import visible_history
 from ..screening import rules
@@ -27,7 +27,8 @@ async def record_view(datasette, request):
     record = await fetch_record(db, record_id)
     if record is None:
         raise NotFound(f"No record {record_id}")
-    marks = Highlighter.for_database(datasette, db.name)
+    protocol = await protocol_for(datasette, db) if "decisions" in tables else None
+    marks = await highlighter(datasette, db, protocol)
     groups = await vocabulary_groups(db)
     context = {
         "database": db.name,

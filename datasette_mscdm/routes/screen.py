@@ -9,8 +9,8 @@ import uuid
 
 from datasette import Forbidden, Response
 
-from ..highlight import Highlighter, record_links
-from ..review_db import fetch_record, read, vocabulary_groups
+from ..highlight import record_links
+from ..review_db import fetch_record, highlighter, read, vocabulary_groups
 from ..screening import store
 from . import inputs
 from .common import (READ_ONLY, error_page, login_url, read_form, require_reviewer, safe_next,
@@ -46,7 +46,7 @@ async def card_context(datasette, db, protocol, reviewer, stage: str,
     }
     if record is None:
         return context
-    marks = Highlighter.for_database(datasette, db.name)
+    marks = await highlighter(datasette, db, protocol)
     groups = await vocabulary_groups(db)
     context.update({
         "title_html": marks.markup(record["title"]),

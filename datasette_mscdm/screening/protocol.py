@@ -12,6 +12,10 @@ import json
 from dataclasses import asdict, dataclass, field
 
 STAGES = {"title_abstract": "Title/abstract", "full_text": "Full text"}
+# Eligibility criteria, PICO and the rest, in the order a protocol lists them.
+CRITERIA = {"population": "Population", "intervention": "Intervention / exposure",
+            "comparator": "Comparator", "outcomes": "Outcomes",
+            "study_designs": "Study designs", "other": "Other criteria"}
 ORDERS = ("random", "year", "year_desc")
 DECISIONS = ("include", "exclude", "maybe")
 
@@ -41,6 +45,20 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """One eligibility criterion: what includes a record, what excludes it,
+    and terms to highlight in the record's text for it."""
+    key: str
+    include: str = ""
+    exclude: str = ""
+    highlight: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return CRITERIA[self.key]
+
+
+@dataclass(frozen=True)
 class Protocol:
     stages: tuple[Stage, ...] = field(default_factory=lambda: (
         Stage("title_abstract", 2, tuple(DEFAULT_REASONS["title_abstract"]), False),
@@ -49,6 +67,7 @@ class Protocol:
     blind: bool = True
     order: str = "random"
     seed: int = 1
+    criteria: tuple[Criterion, ...] = ()
 
     def stage(self, key: str) -> Stage:
         for stage in self.stages:
@@ -66,6 +85,11 @@ class Protocol:
     def to_config(self) -> dict:
         """The protocol as the `screening:` configuration that would produce it."""
         config = {"blind": self.blind, "order": self.order, "seed": self.seed}
+        if self.criteria:
+            config["criteria"] = {
+                c.key: {k: v for k, v in (("include", c.include), ("exclude", c.exclude),
+                                          ("highlight", list(c.highlight))) if v}
+                for c in self.criteria}
         for key in STAGES:
             if self.has_stage(key):
                 stage = asdict(self.stage(key))
@@ -93,7 +117,7 @@ def parse_protocol(config: dict | None) -> Protocol:
     if not isinstance(config, dict):
         raise ProtocolError("screening must be a mapping of the keys below")
     config = dict(config)
-    unknown = set(config) - {"blind", "order", "seed", *STAGES}
+    unknown = set(config) - {"blind", "order", "seed", "criteria", *STAGES}
     if unknown:
         raise ProtocolError(f"unknown screening keys: {', '.join(sorted(map(str, unknown)))}")
     order = config.get("order", "random")
@@ -132,4 +156,50 @@ def parse_protocol(config: dict | None) -> Protocol:
     if not stages or stages[0].key != "title_abstract":
         raise ProtocolError("a review needs its title_abstract stage")
     return Protocol(stages=tuple(stages), blind=_bool(config.get("blind", True), "blind"),
-                    order=order, seed=seed)
+                    order=order, seed=seed, criteria=parse_criteria(config.get("criteria")))
+
+
+def _text(value, key: str, limit: int = 4000) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise ProtocolError(f"{key} must be text ({limit} characters at most)")
+    return value.strip()
+
+
+def parse_criteria(config) -> tuple[Criterion, ...]:
+    """`criteria:` as {key: {include, exclude, highlight}} (or key: "text",
+    the inclusion criterion), keys from CRITERIA, kept in CRITERIA's order."""
+    if config in (None, False, {}):
+        return ()
+    if not isinstance(config, dict):
+        raise ProtocolError("criteria must be a mapping of " + ", ".join(CRITERIA))
+    unknown = set(config) - set(CRITERIA)
+    if unknown:
+        raise ProtocolError(f"unknown criteria: {', '.join(sorted(map(str, unknown)))};"
+                            f" use {', '.join(CRITERIA)}")
+    criteria = []
+    for key in CRITERIA:
+        value = config.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = {"include": value}
+        if not isinstance(value, dict):
+            raise ProtocolError(f"criteria.{key} must be text or a mapping of"
+                                " include, exclude and highlight")
+        extra = set(value) - {"include", "exclude", "highlight"}
+        if extra:
+            raise ProtocolError(f"unknown keys in criteria.{key}: "
+                                f"{', '.join(sorted(map(str, extra)))}")
+        terms = value.get("highlight") or []
+        if not isinstance(terms, list) or not all(
+                isinstance(t, str) and t.strip() and len(t) <= 100 for t in terms):
+            raise ProtocolError(f"criteria.{key}.highlight must be a list of terms"
+                                " (100 characters at most)")
+        criterion = Criterion(key, _text(value.get("include"), f"criteria.{key}.include"),
+                              _text(value.get("exclude"), f"criteria.{key}.exclude"),
+                              tuple(t.strip() for t in terms))
+        if criterion.include or criterion.exclude or criterion.highlight:
+            criteria.append(criterion)
+    return tuple(criteria)
