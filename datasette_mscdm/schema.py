@@ -468,3 +468,17 @@ END
 def m006_security(db: Database):
     for statement in SECURITY_SCHEMA:
         db.execute(statement)
+
+
+# The screening team's day (issue 11): a reviewer may skip a record for
+# later. It stays in their queue, after the records they have not skipped.
+@migrations()
+def m007_skips(db: Database):
+    db.execute("""
+CREATE TABLE mscdm_skips (
+    record_id INTEGER NOT NULL,
+    stage TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    skipped_at TEXT NOT NULL,    -- the latest skip; skipped records come back oldest first
+    PRIMARY KEY (reviewer, stage, record_id)
+) WITHOUT ROWID""")

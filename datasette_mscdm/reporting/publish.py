@@ -72,6 +72,7 @@ def _prepare(conn: sqlite3.Connection, anonymise: bool) -> dict:
     conn.execute("DROP TABLE mscdm_reviewers")
     conn.execute("DROP TABLE IF EXISTS mscdm_claims")  # who holds what: names, nothing else
     conn.execute("DROP TABLE IF EXISTS mscdm_login_failures")  # names and addresses
+    conn.execute("DROP TABLE IF EXISTS mscdm_skips")  # a reviewer's work in progress
     if anonymise:
         conn.execute("CREATE TEMP TABLE pseudonym (name TEXT PRIMARY KEY, alias TEXT)")
         conn.executemany("INSERT INTO pseudonym VALUES (?, ?)", mapping.items())

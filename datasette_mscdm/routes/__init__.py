@@ -1,6 +1,6 @@
 """Plugin pages, one module per page, all under /<database>/-/."""
 
-from .api import decisions_json, history_json, next_json, progress_json, undo_json
+from .api import decisions_json, history_json, next_json, progress_json, skip_json, undo_json
 from .auth import login_view, logout_view
 from .bulk import bulk_view
 from .conflicts import conflicts_view
@@ -9,7 +9,8 @@ from .prisma import prisma_json_view, prisma_svg_view, prisma_view
 from .protocol import protocol_view
 from .record import record_view
 from .review import agreement_csv_view, export_view, review_view
-from .screen import screen_view, undo_view
+from .mine import mine_view
+from .screen import screen_view, skip_view, undo_view
 
 DB = r"^/(?P<database>[^/]+)/-/"
 
@@ -21,6 +22,9 @@ ROUTES = [
     (DB + r"logout$", logout_view),
     (DB + r"screen$", screen_view),
     (DB + r"screen/undo$", undo_view),
+    (DB + r"screen/skip$", skip_view),
+    (DB + r"screen/skip\.json$", skip_json),
+    (DB + r"screen/mine$", mine_view),
     (DB + r"screen/decisions\.json$", decisions_json),
     (DB + r"screen/undo\.json$", undo_json),
     (DB + r"screen/next\.json$", next_json),

@@ -2,6 +2,7 @@
 
 POST /<db>/-/screen/decisions.json   record a decision, get the next record
 POST /<db>/-/screen/undo.json        undo my last decision at a stage
+POST /<db>/-/screen/skip.json        skip a record for later, get the next one
 GET  /<db>/-/screen/next.json        the next record for me at a stage
 GET  /<db>/-/screen/progress.json    done / remaining for me and the team
 GET  /<db>/-/record/<id>/history.json  statuses and the decisions I may see
@@ -22,24 +23,23 @@ from ..screening.access import current_reviewer, protocol_for
 from . import inputs
 from .common import (json_error, read_json, require_reviewer, screening_database, write_as,
                      writer_session)
-from .screen import card_context
+from .screen import card_context, decision_notice
 
 DECISION_FIELDS = ("record_id", "stage", "decision", "reason", "note", "request_id")
 UNDO_FIELDS = ("stage", "request_id")
+SKIP_FIELDS = ("record_id", "stage")
 
 
-async def _card_html(datasette, request, db, protocol, reviewer, stage, record_id) -> str:
-    """The record card as the screening page shows it, for the page's script."""
-    context = await card_context(datasette, db, protocol, reviewer, stage, record_id)
-    return await datasette.render_template("mscdm_screen_card.html", context, request=request)
-
-
-async def _with_card(datasette, request, db, result: dict, stage: str, record_id) -> dict:
-    """With ?card=1, the card of `record_id` as the page shows it."""
+async def _with_card(datasette, request, db, result: dict, stage: str, record_id,
+                     undone: dict | None = None) -> dict:
+    """With ?card=1, the card of `record_id` as the screening page shows it,
+    for the page's script (`undone`: the vote an undo just withdrew)."""
     if request.args.get("card"):
         reviewer, protocol = await require_reviewer(datasette, request, db)
-        result["html"] = await _card_html(datasette, request, db, protocol, reviewer, stage,
-                                          record_id)
+        context = await card_context(datasette, db, protocol, reviewer, stage, record_id,
+                                     undone=undone)
+        result["html"] = await datasette.render_template("mscdm_screen_card.html", context,
+                                                         request=request)
     return result
 
 
@@ -82,6 +82,7 @@ async def decisions_json(datasette, request):
         return dict(result, stage=stage)
 
     result = await write_as(datasette, request, db, decide)
+    result["notice"] = decision_notice(result["decision"])
     record = result.pop("next_record")
     result["next"] = await _with_card(datasette, request, db,
                                       {"stage": result["stage"], "record": record},
@@ -104,7 +105,29 @@ async def undo_json(datasette, request):
 
     result = await write_as(datasette, request, db, undo)
     result = await _with_card(datasette, request, db, result, result["stage"],
-                              result["undone"]["record_id"])
+                              result["undone"]["record_id"], undone=result["undone"])
+    return Response.json(dict(result, ok=True))
+
+
+@_json_view
+async def skip_json(datasette, request):
+    """Skip a record for later; answers with my next record (and its card)."""
+    _post_only(request, "a skip")
+    db = await screening_database(datasette, request)
+    await writer_session(datasette, request, db)
+    body = inputs.json_fields(await read_json(request), SKIP_FIELDS)
+    record_id = inputs.record_id(body.get("record_id"), json=True)
+
+    def skip(conn, reviewer, protocol):
+        stage = inputs.stage(body.get("stage"), protocol, default="title_abstract")
+        return dict(store.skip_record(conn, protocol, reviewer, record_id, stage), stage=stage)
+
+    result = await write_as(datasette, request, db, skip)
+    record = result.pop("next_record")
+    result["notice"] = f"Skipped record #{record_id}: it stays in your queue for later."
+    result["next"] = await _with_card(datasette, request, db,
+                                      {"stage": result["stage"], "record": record},
+                                      result["stage"], record["id"] if record else None)
     return Response.json(dict(result, ok=True))
 
 

@@ -46,8 +46,8 @@ CLOSED_ACTIONS = frozenset({
 })
 
 # Never shown by Datasette: password hashes and session versions, who holds
-# which record, and who failed to log in from where.
-PRIVATE_TABLES = ("mscdm_reviewers", "mscdm_claims", "mscdm_login_failures")
+# which record, who failed to log in from where, who skipped what for later.
+PRIVATE_TABLES = ("mscdm_reviewers", "mscdm_claims", "mscdm_login_failures", "mscdm_skips")
 
 LIVE_DATABASES = ("SELECT database_name FROM catalog_tables"
                   " WHERE table_name = 'mscdm_reviewers'")

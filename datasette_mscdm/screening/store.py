@@ -33,6 +33,11 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def now_precise() -> str:
+    """For orderings within a second (skips)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
 def _rows(conn, sql, params=()) -> list[dict]:
     cursor = conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
@@ -288,6 +293,11 @@ def _decision(conn, decision_id: int) -> dict:
                  [decision_id])[0]
 
 
+def decision_row(conn, decision_id: int) -> dict | None:
+    rows = _rows(conn, f"SELECT {DECISION_COLUMNS} FROM decisions WHERE id = ?", [decision_id])
+    return rows[0] if rows else None
+
+
 def _validate(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stage: str,
               decision: str, reason: str | None, kind: str) -> dict:
     statuses = record_statuses(conn, record_id)
@@ -354,8 +364,9 @@ def record_decision(conn, protocol: Protocol, reviewer: Reviewer, record_id: int
         "INSERT INTO decisions (record_id, stage, reviewer, decision, reason, note, kind,"
         " request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [record_id, stage, reviewer.name, decision, reason, note, kind, request_id, now()])
-    conn.execute("DELETE FROM mscdm_claims WHERE record_id = ? AND stage = ? AND reviewer = ?",
-                 [record_id, stage, reviewer.name])
+    for table in ("mscdm_claims", "mscdm_skips"):
+        conn.execute(f"DELETE FROM {table} WHERE record_id = ? AND stage = ? AND reviewer = ?",
+                     [record_id, stage, reviewer.name])
     return {"decision": _decision(conn, cursor.lastrowid),
             "status": update_status(conn, protocol, record_id), "repeated": False}
 
@@ -365,10 +376,10 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
     """Undo this reviewer's latest decision in force at this stage, by
     appending an undo row. Returns the undone decision and new statuses."""
     if request_id:
-        seen = conn.execute("SELECT undoes, record_id FROM decisions WHERE request_id = ?",
+        seen = conn.execute("SELECT undoes, record_id, id FROM decisions WHERE request_id = ?",
                             [request_id]).fetchone()
         if seen:
-            return {"undone": _decision(conn, seen[0]),
+            return {"undone": _decision(conn, seen[0]), "undo": _decision(conn, seen[2]),
                     "status": record_statuses(conn, seen[1]), "repeated": True}
     row = conn.execute(
         "SELECT d.id, d.record_id, d.kind FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
@@ -379,11 +390,11 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
     target, record_id, kind = row
     if kind == "screen":
         _refuse_if_locked(conn, protocol, reviewer, record_id, stage, changing="undo your vote on")
-    conn.execute(
+    cursor = conn.execute(
         "INSERT INTO decisions (record_id, stage, reviewer, decision, kind, undoes, request_id,"
         " created_at) SELECT record_id, stage, reviewer, 'undo', kind, id, ?, ? FROM decisions"
         " WHERE id = ?", [request_id, now(), target])
-    return {"undone": _decision(conn, target),
+    return {"undone": _decision(conn, target), "undo": _decision(conn, cursor.lastrowid),
             "status": update_status(conn, protocol, record_id), "repeated": False}
 
 
@@ -464,6 +475,10 @@ def _claim_cutoff() -> str:
         timespec="seconds")
 
 
+_NOT_SKIPPED = ("NOT EXISTS (SELECT 1 FROM mscdm_skips s WHERE s.record_id = r.id"
+                " AND s.stage = :stage AND s.reviewer = :reviewer)")
+
+
 def next_record_id(conn, reviewer: str, stage: str, required: int = 2) -> int | None:
     """The next record in screening order still open at this stage that this
     reviewer has no vote in force on (undone votes do not count, so an
@@ -472,7 +487,8 @@ def next_record_id(conn, reviewer: str, stage: str, required: int = 2) -> int | 
     Records other reviewers are holding (see claim_next) are passed over
     while their votes plus those claims already make up the votes the record
     needs; if every open record is held, the first one is offered anyway: a
-    spare vote is better than an idle reviewer."""
+    spare vote is better than an idle reviewer. Records this reviewer
+    skipped come last, the earliest skipped first."""
     column = STATUS_COLUMN[stage]
     base = (f"SELECT r.id FROM records r INDEXED BY {QUEUE_INDEX[stage]}"
             f" WHERE r.{column} IN ('unscreened', 'awaiting second reviewer')"
@@ -480,13 +496,39 @@ def next_record_id(conn, reviewer: str, stage: str, required: int = 2) -> int | 
     params = {"reviewer": reviewer, "stage": stage, "required": required,
               "cutoff": _claim_cutoff()}
     row = conn.execute(
-        base + f" AND (r.{column} = 'awaiting second reviewer') + (SELECT count(*)"
-        " FROM mscdm_claims c WHERE c.record_id = r.id AND c.stage = :stage"
+        base + f" AND {_NOT_SKIPPED} AND (r.{column} = 'awaiting second reviewer')"
+        " + (SELECT count(*) FROM mscdm_claims c WHERE c.record_id = r.id AND c.stage = :stage"
         " AND c.reviewer != :reviewer AND c.claimed_at > :cutoff) < :required"
         " ORDER BY r.screen_order, r.id LIMIT 1", params).fetchone()
     if row is None:
-        row = conn.execute(base + " ORDER BY r.screen_order, r.id LIMIT 1", params).fetchone()
+        row = conn.execute(base + f" AND {_NOT_SKIPPED} ORDER BY r.screen_order, r.id LIMIT 1",
+                           params).fetchone()
+    if row is None:
+        row = conn.execute(
+            f"SELECT r.id FROM mscdm_skips s JOIN records r ON r.id = s.record_id"
+            f" WHERE s.reviewer = :reviewer AND s.stage = :stage"
+            f" AND r.{column} IN ('unscreened', 'awaiting second reviewer') AND NOT {_MY_VOTE}"
+            " ORDER BY s.skipped_at, r.screen_order LIMIT 1", params).fetchone()
     return row[0] if row else None
+
+
+def skip_record(conn, protocol: Protocol, reviewer: Reviewer, record_id: int,
+                stage: str) -> dict:
+    """Put a record off for later: it leaves this reviewer's hold (teammates
+    may take it) and comes back after the records they have not skipped.
+    Returns the next record for them."""
+    statuses = record_statuses(conn, record_id)
+    if statuses is None:
+        raise ScreeningError(f"no record {record_id}", 404)
+    if statuses[STATUS_COLUMN[stage]] not in rules.OPEN:
+        raise ScreeningError(f"record {record_id} is not open at {protocol.stage(stage).label}"
+                             f" ({statuses[STATUS_COLUMN[stage]] or 'not in it'})", 409)
+    conn.execute("INSERT OR REPLACE INTO mscdm_skips (record_id, stage, reviewer, skipped_at)"
+                 " VALUES (?, ?, ?, ?)", [record_id, stage, reviewer.name, now_precise()])
+    conn.execute("DELETE FROM mscdm_claims WHERE record_id = ? AND stage = ? AND reviewer = ?",
+                 [record_id, stage, reviewer.name])
+    return {"skipped": record_id, "next_record": record_summary(conn, claim_next(
+        conn, reviewer.name, stage, protocol.stage(stage).reviewers))}
 
 
 def claim_next(conn, reviewer: str, stage: str, required: int = 2) -> int | None:
@@ -567,6 +609,56 @@ def progress(conn, reviewer: str | None, stage: str) -> dict:
             [reviewer, stage]).fetchone()[0]
         result["my_remaining"] = team_open - open_mine
     return result
+
+
+def _my_vote_filter(stage_only: bool = True) -> str:
+    """SQL: `d` is :reviewer's vote in force on its record (their latest
+    standing screening decision there)."""
+    return (f"d.reviewer = :reviewer {'AND d.stage = :stage' if stage_only else ''}"
+            f" AND d.kind = 'screen' AND d.decision NOT IN ('undo', 'reopen') AND {in_force('d')}"
+            " AND NOT EXISTS (SELECT 1 FROM decisions l WHERE l.reviewer = d.reviewer"
+            " AND l.record_id = d.record_id AND l.stage = d.stage AND l.kind = 'screen'"
+            f" AND l.decision NOT IN ('undo', 'reopen') AND l.id > d.id AND {in_force('l')})")
+
+
+def my_decisions(conn, reviewer: str, stage: str, decision: str | None = None,
+                 with_note: bool = False, search: str | None = None, limit: int = 50,
+                 offset: int = 0) -> dict:
+    """A reviewer's own votes in force at a stage, newest first, optionally
+    only one answer, only those with a note, or only records matching a
+    full-text search (FTS5 syntax, already escaped by the caller)."""
+    column = STATUS_COLUMN[stage]
+    where = [_my_vote_filter()]
+    params = {"reviewer": reviewer, "stage": stage, "limit": limit, "offset": offset}
+    if decision:
+        where.append("d.decision = :decision")
+        params["decision"] = decision
+    if with_note:
+        where.append("d.note IS NOT NULL")
+    if search:
+        where.append("d.record_id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH :q)")
+        params["q"] = search
+    sql = (" FROM decisions d JOIN records r ON r.id = d.record_id WHERE "
+           + " AND ".join(where))
+    total = conn.execute("SELECT count(*)" + sql, params).fetchone()[0]
+    rows = _rows(conn, f"SELECT d.id, d.record_id, d.decision, d.reason, d.note, d.created_at,"
+                       f" r.title, r.year, r.journal, r.{column} AS status{sql}"
+                       " ORDER BY d.id DESC LIMIT :limit OFFSET :offset", params)
+    return {"rows": rows, "total": total}
+
+
+def my_queue(conn, reviewer: str, stage: str, search: str, limit: int = 50) -> dict:
+    """Records still waiting for this reviewer at a stage that match a
+    full-text search, in screening order."""
+    column = STATUS_COLUMN[stage]
+    params = {"reviewer": reviewer, "stage": stage, "q": search, "limit": limit}
+    sql = (f" FROM records r WHERE r.{column} IN ('unscreened', 'awaiting second reviewer')"
+           f" AND NOT {_MY_VOTE} AND r.id IN (SELECT rowid FROM records_fts"
+           " WHERE records_fts MATCH :q)")
+    total = conn.execute("SELECT count(*)" + sql, params).fetchone()[0]
+    rows = _rows(conn, f"SELECT r.id, r.title, r.year, r.journal, r.{column} AS status{sql}"
+                       " ORDER BY r.screen_order, r.id LIMIT :limit", params)
+    return {"rows": rows, "total": total}
 
 
 def history(conn, record_id: int) -> dict[str, list[dict]]:

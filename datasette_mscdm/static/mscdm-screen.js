@@ -1,18 +1,49 @@
 // Keyboard shortcuts and no-reload screening for /<db>/-/screen.
 // Without this file the page is plain HTML forms that work on their own.
 // Record cards come from the server already escaped (mscdm_screen_card.html);
-// this script never builds HTML from record text.
+// this script never builds HTML from record text: messages go in with
+// textContent.
 (function () {
   "use strict";
   var card = document.getElementById("mscdm-card");
   if (!card) return;
   var errorBox = document.getElementById("mscdm-error");
+  var toast = document.getElementById("mscdm-toast");
+  var help = document.getElementById("mscdm-help");
+  var helpButton = document.querySelector(".mscdm-help-button");
   var progress = document.getElementById("mscdm-progress");
+  // The criteria panel stays open or closed as this reviewer left it.
+  var rememberKey = "mscdm-criteria-open:" + (card.dataset.remember || "");
   var busy = false;
 
   function showError(message) {
     errorBox.textContent = message || "";
     errorBox.hidden = !message;
+  }
+
+  function showNotice(message) {
+    toast.textContent = message || "";
+    toast.hidden = !message;
+  }
+
+  function storedCriteriaOpen() {
+    try { return window.localStorage.getItem(rememberKey); } catch (e) { return null; }
+  }
+
+  function applyCriteriaState() {
+    var panel = document.getElementById("mscdm-criteria");
+    if (!panel) return;
+    var stored = storedCriteriaOpen();
+    if (stored !== null) panel.open = stored === "1";
+    panel.addEventListener("toggle", function () {
+      try { window.localStorage.setItem(rememberKey, panel.open ? "1" : "0"); } catch (e) {}
+    });
+  }
+
+  function toggleHelp(show) {
+    if (!help) return;
+    help.hidden = show === undefined ? !help.hidden : !show;
+    if (helpButton) helpButton.setAttribute("aria-expanded", help.hidden ? "false" : "true");
   }
 
   function refreshProgress() {
@@ -31,12 +62,14 @@
     card.innerHTML = html;
     var article = card.querySelector("article[data-record-id]");
     var url = new URL(window.location.href);
+    ["decided", "undone", "skipped"].forEach(function (key) { url.searchParams.delete(key); });
     if (article) {
       url.searchParams.set("record", article.dataset.recordId);
     } else {
       url.searchParams.delete("record");
     }
     window.history.replaceState(null, "", url.toString());
+    applyCriteriaState();
     window.scrollTo(0, 0);
   }
 
@@ -57,7 +90,7 @@
   }
 
   function decide(form, decision, reason) {
-    if (busy) return;
+    if (busy || !form) return;
     var body = {
       record_id: parseInt(form.elements.record_id.value, 10),
       stage: form.elements.stage.value,
@@ -71,22 +104,35 @@
     }
     post(card.dataset.decideUrl, body).then(function (data) {
       showCard(data.next.html);
+      showNotice(data.notice);
       refreshProgress();
-    }).catch(function (error) { showError(error.message); });
+    }).catch(function (error) { showNotice(""); showError(error.message); });
+  }
+
+  function skip(form) {
+    if (busy || !form) return;
+    post(card.dataset.skipUrl, {record_id: parseInt(form.elements.record_id.value, 10),
+                                stage: form.elements.stage.value})
+      .then(function (data) {
+        showCard(data.next.html);
+        showNotice(data.notice);
+      })
+      .catch(function (error) { showNotice(""); showError(error.message); });
   }
 
   function undo(form) {
-    if (busy) return;
+    if (busy || !form) return;
     post(card.dataset.undoUrl, {stage: form.elements.stage.value,
                                 request_id: form.elements.request_id.value})
       .then(function (data) {
         showCard(data.html);
+        showNotice("");
         refreshProgress();
       })
-      .catch(function (error) { showError(error.message); });
+      .catch(function (error) { showNotice(""); showError(error.message); });
   }
 
-  // Buttons: the clicked button's value is the decision.
+  // Buttons: the clicked button's value is the decision (or skip).
   card.addEventListener("submit", function (event) {
     var form = event.target;
     event.preventDefault();
@@ -94,30 +140,60 @@
       undo(form);
     } else if (form.classList.contains("mscdm-decide")) {
       var button = event.submitter;
-      decide(form, button ? button.value : "include");
+      if (button && button.classList.contains("mscdm-skip")) {
+        skip(form);
+      } else {
+        decide(form, button ? button.value : "include");
+      }
     }
   });
+
+  if (helpButton) helpButton.addEventListener("click", function () { toggleHelp(); });
 
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     var typing = target && (target.tagName === "TEXTAREA" || target.tagName === "INPUT" &&
-                            target.type !== "radio" || target.tagName === "SELECT");
+                            target.type !== "radio" && target.type !== "checkbox" ||
+                            target.tagName === "SELECT");
     if (typing) {
       if (event.key === "Escape") target.blur();
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var key = event.key;
+    if (key === "?") {
+      event.preventDefault();
+      toggleHelp();
+      return;
+    }
+    if (key === "Escape") {
+      toggleHelp(false);
+      return;
+    }
+    key = key.toLowerCase();
     var form = card.querySelector("form.mscdm-decide");
-    var key = event.key.toLowerCase();
     if (key === "u") {
       event.preventDefault();
       undo(card.querySelector("form.mscdm-undo"));
+      return;
+    }
+    if (key === "c") {
+      var panel = document.getElementById("mscdm-criteria");
+      if (panel) {
+        event.preventDefault();
+        panel.open = !panel.open;
+      }
       return;
     }
     if (!form) return;
     if (key === "n" && form.elements.note) {
       event.preventDefault();
       form.elements.note.focus();
+      return;
+    }
+    if (key === "s") {
+      event.preventDefault();
+      skip(form);
       return;
     }
     if (/^[1-9]$/.test(key)) {
@@ -130,9 +206,11 @@
       return;
     }
     var button = form.querySelector('button[data-key="' + key + '"]');
-    if (button) {
+    if (button && !button.classList.contains("mscdm-skip")) {
       event.preventDefault();
       decide(form, button.value);
     }
   });
+
+  applyCriteriaState();
 })();
