@@ -30,9 +30,10 @@ def test_every_box_on_the_hand_checked_fixture(review):
     assert counts["identified_databases"] == 9 and counts["identified_other"] == 2
     assert counts["identified_total"] == 11
     assert counts["duplicates_removed"] == 3
-    assert counts["removed_by_automation"] == 1
-    assert counts["records_screened"] == 7
-    assert counts["records_excluded"] == 2
+    # The lead's bulk exclusion (G) is a person's decision: excluded at screening.
+    assert counts["removed_by_automation"] == 0
+    assert counts["records_screened"] == 8
+    assert counts["records_excluded"] == 3 and counts["records_excluded_in_bulk"] == 1
     assert counts["screening_open"] == {"conflict": 1}
     assert counts["reports_sought"] == 4
     assert counts["reports_not_retrieved"] == 1
@@ -58,7 +59,7 @@ def test_resolving_the_last_conflict_completes_the_arithmetic(review):
     counts = prisma_counts(conn)
     conn.close()
     assert counts["complete"]
-    assert counts["records_excluded"] == 3
+    assert counts["records_excluded"] == 4
     assert all(check["holds"] for check in counts["checks"])
 
 
@@ -79,7 +80,7 @@ async def test_page_svg_and_json(review):
     assert "Duplicate records removed (n = 3)" in texts
     assert "Wrong population (n = 1)" in texts
     data = (await ds.client.get("/review/-/prisma.json")).json()
-    assert data["records_screened"] == 7
+    assert data["records_screened"] == 8
 
 
 def test_cli_writes_svg_and_json(review, tmp_path):

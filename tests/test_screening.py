@@ -236,24 +236,37 @@ async def test_bulk_exclusion_by_search(ds, screening_db):
     assert (await ds.client.get("/review/-/bulk-exclude?q=wounds",
                                 cookies=bob)).status_code == 403
     preview = await ds.client.get("/review/-/bulk-exclude?q=wounds", cookies=alice)
-    assert preview.status_code == 200 and "open records match" in preview.text
+    assert preview.status_code == 200
+    count = int(re.search(r"(\d+) open records? match", preview.text).group(1))
+    assert count >= 1
+    # Every match is listed, its title linked to its record page.
+    assert len(re.findall(r'<a href="/review/-/record/\d+">', preview.text)) == count
     bad = await ds.client.get('/review/-/bulk-exclude?q="unbalanced', cookies=alice)
     assert bad.status_code == 400 and "Search not understood" in bad.text
-    count = int(re.search(r'name="confirm" value="(\d+)"', preview.text).group(1))
-    form = {"q": "wounds", "stage": "title_abstract", "reason": "Other", "note": "out of scope"}
-    # The lead confirms the number previewed; another number is refused.
+    form = {"q": "wounds", "stage": "title_abstract", "note": "out of scope"}
+    # A reason is required...
+    no_reason = await ds.client.post("/review/-/bulk-exclude", cookies=alice, data=form)
+    assert no_reason.status_code == 400 and "reason" in no_reason.text
+    form["reason"] = "Other"
+    # ...then a confirmation step states the number...
+    ask = await ds.client.post("/review/-/bulk-exclude", cookies=alice, data=form)
+    assert ask.status_code == 200
+    assert re.search(rf"Yes, exclude {count} records?", ask.text)
+    assert f'name="confirm" value="{count}"' in ask.text
+    assert decision_count(screening_db) == 0
+    # ...and only that number is accepted.
     wrong = await ds.client.post("/review/-/bulk-exclude", cookies=alice,
                                  data=dict(form, confirm=str(count + 1)))
     assert wrong.status_code == 409 and decision_count(screening_db) == 0
     response = await ds.client.post("/review/-/bulk-exclude", cookies=alice,
                                     data=dict(form, confirm=str(count)))
-    assert response.status_code == 200
+    assert response.status_code == 200 and f"Excluded {count} records" in response.text
     assert decision_count(screening_db) == count
     conn = sqlite3.connect(screening_db)
-    rows = conn.execute("select d.kind, d.reviewer, r.ta_status from decisions d"
+    rows = conn.execute("select d.kind, d.reviewer, d.reason, r.ta_status from decisions d"
                         " join records r on r.id = d.record_id").fetchall()
     conn.close()
-    assert rows and all(row == ("bulk", "alice", "excluded") for row in rows)
+    assert rows and all(row == ("bulk", "alice", "Other", "excluded") for row in rows)
 
 
 async def test_only_a_lead_changes_the_protocol_and_statuses_follow(ds, screening_db):

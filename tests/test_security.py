@@ -77,7 +77,7 @@ async def test_votes_lock_once_the_record_has_them_and_a_lead_reopens(ds, screen
     assert count_decisions(screening_db) == before
     # A reviewer cannot reopen; the lead can, and the record is back in the queues.
     page = await ds.client.get("/review/-/conflicts", cookies=alice)
-    token = re.search(r'name="request_id" value="([^"]+-reopen)"', page.text).group(1)
+    token = re.search(rf'name="request_id" value="([^"]+-{rid})"', page.text).group(1)
     form = {"record_id": str(rid), "stage": "title_abstract", "decision": "reopen",
             "request_id": token}
     assert (await ds.client.post("/review/-/conflicts", cookies=bob,

@@ -19,8 +19,9 @@ from ..screening.store import in_force
 NO_REASON = "No reason given"
 
 # A bulk exclusion in force at title/abstract: a lead excluded the record
-# by a full-text search, i.e. a tool marked it ineligible (PRISMA's
-# "records marked as ineligible by automation tools").
+# after previewing a full-text search. That is a person's decision, so PRISMA
+# counts it with the records excluded at screening ("automation tools" is for
+# machine classifiers); the flow notes how many of them were excluded in bulk.
 _BULK_IN_FORCE = (
     "EXISTS (SELECT 1 FROM decisions d WHERE d.record_id = r.id AND d.stage = 'title_abstract'"
     f" AND d.kind = 'bulk' AND {in_force('d')})")
@@ -43,8 +44,9 @@ def prisma_counts(conn: sqlite3.Connection) -> dict:
     ta = dict(conn.execute("SELECT ta_status, count(*) FROM records GROUP BY ta_status"))
     ft = dict(conn.execute("SELECT ft_status, count(*) FROM records WHERE ft_status IS NOT NULL"
                            " GROUP BY ft_status"))
-    automation = one(f"SELECT count(*) FROM records r WHERE r.ta_status = 'excluded'"
-                     f" AND {_BULK_IN_FORCE}") if has_decisions else 0
+    bulk = one(f"SELECT count(*) FROM records r WHERE r.ta_status = 'excluded'"
+               f" AND {_BULK_IN_FORCE}") if has_decisions else 0
+    automation = 0
     screened = records - automation
     ta_excluded = ta.get("excluded", 0) - automation
     ta_open = {status: ta.get(status, 0)
@@ -76,6 +78,7 @@ def prisma_counts(conn: sqlite3.Connection) -> dict:
         "removed_other_reasons": 0,
         "records_screened": screened,
         "records_excluded": ta_excluded,
+        "records_excluded_in_bulk": bulk,
         "screening_open": {k: v for k, v in ta_open.items() if v},
         "reports_sought": sought,
         "reports_not_retrieved": not_retrieved,

@@ -79,6 +79,8 @@ def flow_rows(c: dict) -> list[dict]:
             f"  Records removed for other reasons {n(c['removed_other_reasons'])}"]},
         {"phase": "Screening", "main": [f"Records screened {n(c['records_screened'])}"],
          "side": [f"Records excluded {n(c['records_excluded'])}"]
+         + ([f"  of which excluded in bulk by a lead {n(c['records_excluded_in_bulk'])}"]
+            if c.get("records_excluded_in_bulk") else [])
          + _open_note(c["screening_open"])},
         {"phase": "Screening", "main": [f"Reports sought for retrieval {n(c['reports_sought'])}"],
          "side": [f"Reports not retrieved {n(c['reports_not_retrieved'])}"]},

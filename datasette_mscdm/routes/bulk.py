@@ -1,11 +1,19 @@
-"""Bulk exclusion for leads: /<database>/-/bulk-exclude. GET previews the
-records a full-text search matches that are still open at a stage; POST
-excludes them, one decision of the lead marked `bulk` per record, only if
-the number confirmed is still the number that match."""
+"""Bulk exclusion for leads: /<database>/-/bulk-exclude.
+
+Three steps, so nobody excludes a thousand records by a slip:
+1. GET ?q=...&stage=... previews every record the full-text search matches
+   that is still open at the stage, paged, each title linked to its record;
+2. POST with a reason (required) asks for confirmation, stating the number;
+3. POST with `confirm=<that number>` excludes them, one decision of the lead
+   marked `bulk` per record, refused if the matches changed meanwhile.
+A bulk exclusion is a person's decision: PRISMA counts it with the records
+excluded at title/abstract, not as "marked ineligible by automation tools".
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from urllib.parse import urlencode
 
 from datasette import Response
 
@@ -14,23 +22,40 @@ from ..screening import store
 from . import inputs
 from .common import read_form, require_reviewer, screening_database, write_as
 
+PAGE_SIZE = 50
+
 
 async def bulk_view(datasette, request):
     db = await screening_database(datasette, request)
     lead, protocol = await require_reviewer(datasette, request, db, lead=True)
     context = {"database": db.name, "q": "", "stage": "title_abstract", "protocol": protocol,
                "reasons": protocol.stage("title_abstract").reasons, "preview": None,
-               "done": None, "error": None}
+               "confirm": None, "done": None, "error": None, "reason": None, "note": None,
+               "record_base": f"{datasette.urls.database(db.name)}/-/record/"}
     status = 200
     try:
         source = await read_form(request) if request.method == "POST" else request.args
         query = (inputs.text(source.get("q"), "q") or "").strip()
         stage = inputs.stage(source.get("stage"), protocol, default="title_abstract")
-        context.update(q=query, stage=stage, reasons=protocol.stage(stage).reasons)
+        reason = inputs.text(source.get("reason"), "reason")
+        note = inputs.text(source.get("note"), "note")
+        context.update(q=query, stage=stage, reasons=protocol.stage(stage).reasons,
+                       reason=reason, note=note)
         if request.method == "POST":
-            context["done"] = await _exclude(datasette, request, db, source, query, stage)
+            if not query:
+                raise store.ScreeningError("give a full-text search")
+            if source.get("confirm") is None:
+                context["confirm"] = await _confirmation(db, protocol, query, stage, reason)
+            else:
+                context["done"] = await _exclude(datasette, request, db, source, query, stage,
+                                                 reason, note)
         elif query:
-            context["preview"] = await read(db, lambda c: store.bulk_preview(c, query, stage))
+            page = inputs.page_number(source.get("page"))
+            preview = await read(db, lambda c: store.bulk_preview(
+                c, query, stage, PAGE_SIZE, (page - 1) * PAGE_SIZE))
+            preview.update(page=page, pages=max((preview["count"] + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+                           page_url="?" + urlencode({"q": query, "stage": stage}) + "&page=")
+            context["preview"] = preview
     except store.ScreeningError as error:
         context["error"], status = str(error), error.status
     except sqlite3.OperationalError as error:
@@ -40,14 +65,20 @@ async def bulk_view(datasette, request):
         "mscdm_bulk.html", context, request=request), status=status)
 
 
-async def _exclude(datasette, request, db, form, query: str, stage: str) -> int:
-    if not query:
-        raise store.ScreeningError("give a full-text search")
+async def _confirmation(db, protocol, query: str, stage: str, reason: str | None) -> dict:
+    """Step 2: how many records would be excluded, with which reason."""
+    if protocol.stage(stage).reasons and not reason:
+        raise store.ScreeningError("choose the reason these records are excluded for")
+    count = (await read(db, lambda c: store.bulk_preview(c, query, stage, 0)))["count"]
+    if not count:
+        raise store.ScreeningError("no open records match: nothing to exclude")
+    return {"count": count}
+
+
+async def _exclude(datasette, request, db, form, query: str, stage: str, reason, note) -> int:
     confirmed = inputs.text(form.get("confirm"), "confirm", required=True)
     if not confirmed.isdigit():
         raise store.ScreeningError("confirm must be the number of records to exclude")
-    reason = inputs.text(form.get("reason"), "reason")
-    note = inputs.text(form.get("note"), "note")
 
     def exclude(conn, lead, protocol):
         return store.bulk_exclude(conn, protocol, lead, query, stage, reason, note,

@@ -1,7 +1,11 @@
 """Conflicts and maybes for leads: /<database>/-/conflicts. GET lists every
 record where the votes disagree (or all said maybe), votes and reasons side
-by side; POST records the lead's resolution as a decision of the lead, or
-reopens the stage so the reviewers vote again (`decision=reopen`)."""
+by side with the abstract (highlighted) and the eligibility criteria; POST
+records the lead's resolution as a decision of the lead (include; exclude
+with a reason; at title/abstract, maybe: send it on to the full text), or
+reopens the stage so the reviewers vote again (`decision=reopen`). Nothing
+is preselected: the lead picks every resolution. Keys in
+static/mscdm-conflicts.js."""
 
 from __future__ import annotations
 
@@ -9,13 +13,13 @@ import uuid
 
 from datasette import Response
 
-from ..review_db import read
+from ..review_db import highlighter, read
 from ..screening import store
 from . import inputs
 from .common import (error_page, read_form, require_reviewer, safe_next, screening_database,
                      write_as, writer_session)
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 
 
 async def conflicts_view(datasette, request):
@@ -32,13 +36,20 @@ async def conflicts_view(datasette, request):
 
 async def _page(datasette, request, db, protocol, page: int = 1, error: str | None = None,
                 status: int = 200):
-    records, total = await read(db, lambda c: (
-        store.lead_queue(c, PAGE_SIZE, (page - 1) * PAGE_SIZE), store.lead_queue_count(c)))
+    # The list and its counts from one snapshot, so the two always agree.
+    records, counts = await read(db, lambda c: (
+        store.lead_queue(c, PAGE_SIZE, (page - 1) * PAGE_SIZE), store.lead_queue_counts(c)))
+    marks = await highlighter(datasette, db, protocol)
+    for record in records:
+        record["title_html"] = marks.markup(record["title"])
+        record["abstract_html"] = marks.paragraphs(record["abstract"])
+    total = counts["total"]
     return Response.html(await datasette.render_template("mscdm_conflicts.html", {
-        "database": db.name, "records": records, "total": total, "page": page,
-        "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "protocol": protocol,
-        "error": error, "request_id": uuid.uuid4().hex,
+        "database": db.name, "records": records, "total": total, "counts": counts,
+        "page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        "protocol": protocol, "error": error, "request_id": uuid.uuid4().hex,
         "record_base": f"{datasette.urls.database(db.name)}/-/record/",
+        "js": datasette.urls.static_plugins("datasette_mscdm", "mscdm-conflicts.js"),
     }, request=request), status=status)
 
 

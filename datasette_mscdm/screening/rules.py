@@ -26,6 +26,9 @@ REOPEN = "reopen"
 
 OUTCOME = {"include": INCLUDED, "exclude": EXCLUDED, "maybe": MAYBE,
            "not_retrieved": NOT_RETRIEVED}
+# A lead's ruling. A lead's "maybe" (title/abstract only) sends the record on
+# to the full text, where the report settles it: the status is included.
+RULING = dict(OUTCOME, maybe=INCLUDED)
 
 
 def current_round(rows) -> list:
@@ -86,7 +89,7 @@ def stage_status(rows, required: int) -> tuple[str, str | None]:
     """
     ruling = lead_ruling(rows)
     if ruling is not None:
-        return OUTCOME[ruling["decision"]], ruling["reason"] if ruling["decision"] == "exclude" \
+        return RULING[ruling["decision"]], ruling["reason"] if ruling["decision"] == "exclude" \
             else None
     current = sorted(votes(rows).values(), key=lambda row: row["id"])
     if not current:

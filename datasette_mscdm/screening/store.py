@@ -308,7 +308,10 @@ def _validate(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stag
     config = protocol.stage(stage)
     allowed = ("include", "exclude", "maybe") + (("not_retrieved",) if stage == "full_text"
                                                  else ())
-    if kind != "screen":
+    if kind == "resolution":
+        # A lead's maybe at title/abstract sends the record on to full text.
+        allowed = ("include", "exclude") + (("maybe",) if stage == "title_abstract" else ())
+    elif kind != "screen":
         allowed = ("include", "exclude")
     if decision not in allowed:
         raise ScreeningError(f"decision must be one of {', '.join(allowed)}")
@@ -318,7 +321,8 @@ def _validate(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stag
     if decision == "exclude":
         if reason and config.reasons and reason not in config.reasons:
             raise ScreeningError(f"reason must be one of the protocol's {config.label} reasons")
-        if not reason and config.require_reason:
+        if not reason and (config.require_reason or kind != "screen" and config.reasons):
+            # A lead's exclusion always gives one of the reasons: PRISMA reports them.
             raise ScreeningError(f"a reason is required to exclude at {config.label}")
     if reviewer.role != "lead" and kind != "screen":
         raise ScreeningError("only a lead resolves conflicts or excludes in bulk", 403)
@@ -442,6 +446,9 @@ def bulk_exclude(conn, protocol: Protocol, lead: Reviewer, query: str, stage: st
         f"SELECT r.id FROM records r JOIN records_fts f ON f.rowid = r.id"
         f" WHERE records_fts MATCH ? AND r.{STATUS_COLUMN[stage]} IN (?, ?)",
         [query, *rules.OPEN]).fetchall()]
+    config = protocol.stage(stage)
+    if not reason and config.reasons:
+        raise ScreeningError("a reason is required to exclude in bulk")
     if expected is not None and expected != len(ids):
         raise ScreeningError(f"{len(ids)} open records match now, not the {expected} you"
                              " confirmed: preview again", 409)
@@ -451,14 +458,17 @@ def bulk_exclude(conn, protocol: Protocol, lead: Reviewer, query: str, stage: st
     return len(ids)
 
 
-def bulk_preview(conn, query: str, stage: str, limit: int = 20) -> dict:
+def bulk_preview(conn, query: str, stage: str, limit: int = 50, offset: int = 0) -> dict:
+    """The records still open at this stage that a full-text search matches:
+    how many, and one page of them in id order."""
     column = STATUS_COLUMN[stage]
     match = (f"FROM records r JOIN records_fts f ON f.rowid = r.id WHERE records_fts MATCH ?"
              f" AND r.{column} IN (?, ?)")
     count = conn.execute(f"SELECT count(*) {match}", [query, *rules.OPEN]).fetchone()[0]
-    sample = _rows(conn, f"SELECT r.id, r.title, r.year, r.journal {match} ORDER BY r.id"
-                         f" LIMIT ?", [query, *rules.OPEN, limit])
-    return {"count": count, "sample": sample}
+    rows = _rows(conn, f"SELECT r.id, r.title, r.year, r.journal, r.first_author,"
+                       f" r.{column} AS status {match} ORDER BY r.id LIMIT ? OFFSET ?",
+                 [query, *rules.OPEN, limit, offset])
+    return {"count": count, "rows": rows}
 
 
 # Reading ---------------------------------------------------------------------
@@ -683,23 +693,38 @@ def visible_history(conn, record_id: int, viewer: str | None, blind: bool) -> di
 
 
 def lead_queue(conn, limit: int = 100, offset: int = 0) -> list[dict]:
-    """Records with a conflict or a maybe at either stage, with the votes in force."""
+    """Records with a conflict or a maybe at either stage, with what a lead
+    needs to settle them: the record and the votes in force."""
     records = _rows(conn, """
-        SELECT id, title, year, journal, ta_status, ft_status FROM records
+        SELECT id, title, abstract, authors, year, journal, doi, pmid, publication_types,
+               ta_status, ft_status FROM records
         WHERE ta_status IN ('conflict', 'maybe') OR ft_status IN ('conflict', 'maybe')
         ORDER BY id LIMIT ? OFFSET ?""", [limit, offset])
     for record in records:
         stage = "title_abstract" if record["ta_status"] in rules.NEEDS_LEAD else "full_text"
         record["stage"] = stage
         record["status"] = record[STATUS_COLUMN[stage]]
+        record["authors"] = json.loads(record["authors"] or "[]")
+        record["publication_types"] = json.loads(record["publication_types"] or "[]")
         record["votes"] = sorted(rules.votes(stage_rows(conn, record["id"], stage)).values(),
                                  key=lambda row: row["id"])
     return records
 
 
+def lead_queue_counts(conn) -> dict:
+    """How many records wait for a lead: conflicts and maybes, per stage, and
+    in all (each record counted once: it waits at one stage)."""
+    counts = {"total": 0}
+    for stage, column in STATUS_COLUMN.items():
+        for status, n in conn.execute(f"SELECT {column}, count(*) FROM records WHERE {column}"
+                                      " IN ('conflict', 'maybe') GROUP BY 1"):
+            counts[f"{stage}:{status}"] = n
+            counts["total"] += n
+    return counts
+
+
 def lead_queue_count(conn) -> int:
-    return conn.execute("SELECT count(*) FROM records WHERE ta_status IN ('conflict', 'maybe')"
-                        " OR ft_status IN ('conflict', 'maybe')").fetchone()[0]
+    return lead_queue_counts(conn)["total"]
 
 
 def connect(path) -> sqlite3.Connection:
