@@ -11,6 +11,7 @@ from .plugin_startup import menu_links_for, start_up
 from .request_guard import guard
 from .routes import ROUTES
 from .screening.access import ACTIONS, permission_sql
+from .worklist import toolbar
 
 
 @hookimpl
@@ -23,7 +24,7 @@ def startup(datasette):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return guard
+    return guard(datasette)
 
 
 @hookimpl
@@ -57,6 +58,23 @@ def filters_from_request(request, database, table, datasette):
 @hookimpl
 def render_cell(row, value, column, table, database, datasette, request):
     return render_record_cell(row, value, column, table, database, datasette, request)
+
+
+@hookimpl
+def top_table(datasette, request, database, table):
+    async def inner():
+        return await toolbar(datasette, request, database, table)
+
+    return inner
+
+
+@hookimpl
+def extra_template_vars(view_name, request):
+    # Datasette 1.0a41's table template shows `search` in its search box but
+    # leaves it out of the context, so the box empties after every search.
+    if view_name == "table" and request is not None:
+        return {"search": request.args.get("_search", "")}
+    return None
 
 
 @hookimpl

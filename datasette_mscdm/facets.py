@@ -138,8 +138,9 @@ class TermFacet(Facet):
                                              self.ds.setting("sql_time_limit_ms"), facet_ms))
         else:
             counts, timed_out_keys = await self._count_unfiltered(facets, size, facet_ms)
+        # A facet with no values (full text before anything reached it) is left out.
         results = [self._result(facet, counts[facet["key"]], size)
-                   for facet in facets if facet["key"] in counts]
+                   for facet in facets if counts.get(facet["key"])]
         names = {facet["key"]: facet["name"] for facet in facets}
         return results, [names[key] for key in timed_out_keys]
 

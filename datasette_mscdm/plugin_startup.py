@@ -12,10 +12,18 @@ from .screening.access import configured_protocol, protocol_for
 from .screening.store import ensure_order
 
 
+# Datasette counts a table page's rows up to Database.count_limit (10,000)
+# and shows "10,000+" beyond. Counting a review's records is cheap (an index
+# scan), so review databases count exactly up to this many.
+COUNT_LIMIT = 250_000
+
+
 async def start_up(datasette) -> None:
     await upgrade_review_databases(datasette)
     await prepare_screening(datasette)
     await register_chart_queries(datasette)
+    for name in await review_database_names(datasette):
+        datasette.get_database(name).count_limit = COUNT_LIMIT
 
 
 async def upgrade_review_databases(datasette) -> None:

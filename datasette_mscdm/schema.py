@@ -482,3 +482,21 @@ CREATE TABLE mscdm_skips (
     skipped_at TEXT NOT NULL,    -- the latest skip; skipped records come back oldest first
     PRIMARY KEY (reviewer, stage, record_id)
 ) WITHOUT ROWID""")
+
+
+# One vocabulary of publication types for the facet (terms.py): the terms of
+# records loaded before are re-derived from the types as the sources wrote
+# them, which records.publication_types keeps.
+@migrations()
+def m008_publication_type_terms(db: Database):
+    import json
+
+    from .terms import publication_type_term
+
+    db.execute("DELETE FROM record_terms WHERE facet = 'publication_type'")
+    rows = [("publication_type", publication_type_term(t), record_id)
+            for record_id, types in db.execute(
+                "SELECT id, publication_types FROM records WHERE publication_types != '[]'")
+            for t in json.loads(types or "[]") if t.strip()]
+    db.conn.executemany("INSERT OR IGNORE INTO record_terms (facet, term, record_id)"
+                        " VALUES (?, ?, ?)", rows)

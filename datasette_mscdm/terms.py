@@ -47,9 +47,53 @@ def tag_texts(title, abstract, keywords_json, types_json) -> dict[str, str | Non
             "publication_types": "; ".join(types)}
 
 
+# Publication types as the sources write them, in one vocabulary for the
+# facet: "Journal Article" (PubMed), "article" (BibTeX), "article-journal"
+# (CSL), "JOUR" (RIS), "Article" (Scopus) are one type. Keys are compared
+# lower-cased with runs of spaces, hyphens and underscores as one space. Types
+# not listed (PubMed's "Randomized Controlled Trial", ...) are kept as written.
+# The original stays in records.publication_types.
+PUBLICATION_TYPES = {
+    "Journal article": ["journal article", "article", "article journal", "journal", "jour",
+                        "research article", "original article", "original research",
+                        "article in press", "ejour"],
+    "Review": ["review", "review article", "literature review"],
+    "Systematic review": ["systematic review", "systematic reviews"],
+    "Meta-analysis": ["meta analysis"],
+    "Conference paper": ["conference paper", "conference proceeding", "conference proceedings",
+                         "proceedings paper", "meeting paper", "inproceedings",
+                         "paper conference", "conf", "cpaper", "proceedings", "conference review"],
+    "Conference abstract": ["conference abstract", "meeting abstract", "abst", "abstract",
+                            "congress", "conference poster", "poster"],
+    "Book chapter": ["book chapter", "chapter", "chap", "incollection", "inbook",
+                     "book section", "section"],
+    "Book": ["book", "whole book", "book whole", "edited book", "edbook"],
+    "Editorial": ["editorial", "editorial material"],
+    "Letter": ["letter", "letter to the editor", "correspondence"],
+    "Comment": ["comment", "commentary", "note"],
+    "Erratum": ["erratum", "correction", "published erratum", "corrigendum"],
+    "Retraction notice": ["retraction", "retraction of publication", "retraction notice"],
+    "Retracted publication": ["retracted publication", "retracted article"],
+    "Preprint": ["preprint", "posted content", "posted-content"],
+    "Thesis": ["thesis", "phdthesis", "mastersthesis", "dissertation", "thes"],
+    "Report": ["report", "techreport", "rprt", "technical report"],
+    "Case report": ["case report", "case reports", "case"],
+    "Other": ["generic", "gen", "misc", "other", "unknown"],
+}
+_TYPE_OF = {variant: name for name, variants in PUBLICATION_TYPES.items()
+            for variant in variants}
+
+
+def publication_type_term(original: str) -> str:
+    """The facet's name of a publication type as a source wrote it."""
+    key = " ".join(original.replace("-", " ").replace("_", " ").lower().split())
+    return _TYPE_OF.get(key, original.strip())
+
+
 def term_rows(record_id: int, types_json: str | None, databases_json: str | None,
               tags: dict[str, list[str]]) -> list[tuple[str, str, int]]:
-    rows = [("publication_type", t, record_id) for t in json.loads(types_json or "[]")]
+    rows = [("publication_type", publication_type_term(t), record_id)
+            for t in json.loads(types_json or "[]") if t.strip()]
     rows += [("database", d, record_id) for d in json.loads(databases_json or "[]")]
     rows += [(group, term, record_id) for group, terms in tags.items() for term in terms]
     return rows

@@ -142,7 +142,7 @@ async def answers(db, ids, viewer):
                                "/review/-/screen?stage=full_text",
                                "/review/-/screen/next.json?stage=full_text"]
     for path in paths:
-        response = await ds.client.get(path, cookies=cookies)
+        response = await ds.client.get(path, cookies=cookies, follow_redirects=True)
         result[path] = (response.status_code, response.headers.get("content-type"),
                         normalise(response.text, str(db.parent)))
     return result

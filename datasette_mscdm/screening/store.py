@@ -631,6 +631,13 @@ def _my_vote_filter(stage_only: bool = True) -> str:
             f" AND l.decision NOT IN ('undo', 'reopen') AND l.id > d.id AND {in_force('l')})")
 
 
+def my_votes(conn, reviewer: str) -> dict[tuple[int, str], str]:
+    """{(record id, stage): decision} of this reviewer's votes in force."""
+    return {(record_id, stage): decision for record_id, stage, decision in conn.execute(
+        f"SELECT d.record_id, d.stage, d.decision FROM decisions d"
+        f" WHERE {_my_vote_filter(stage_only=False)}", {"reviewer": reviewer})}
+
+
 def my_decisions(conn, reviewer: str, stage: str, decision: str | None = None,
                  with_note: bool = False, search: str | None = None, limit: int = 50,
                  offset: int = 0) -> dict:
