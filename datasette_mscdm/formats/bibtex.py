@@ -1,16 +1,25 @@
 """BibTeX (Scopus, Web of Science, Zotero, JabRef) through bibtexparser.
 An entry with a duplicated field is kept (strict parsers reject it) with a
-warning; the duplicate values are kept in extra."""
+warning; the duplicate values are kept in extra, decoded like any other.
+
+LaTeX in values is decoded with pylatexenc (what bibtexparser's own
+LatexDecodingMiddleware uses), told two things it gets wrong in exports:
+`{\textless}` and `{\textgreater}` are `<` and `>` (Zotero writes "p < 0.001"
+that way), and a `%` in a value is a per cent sign, not the start of a LaTeX
+comment that would cut the rest of an abstract. Identifiers and links (DOI,
+URL) only have their escapes undone: `~` there is a tilde, not a space."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import bibtexparser
-from bibtexparser.middlewares import LatexDecodingMiddleware
+from bibtexparser.middlewares import RemoveEnclosingMiddleware
 from bibtexparser.model import DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from ..records import Record, find_doi, parse_int, parse_year, split_keywords, split_list
+from ..records import Record, find_doi, normalise_doi, parse_int, parse_year, split_keywords, split_list
 from ..textio import LoadError
 from . import Parsed
 
@@ -31,13 +40,18 @@ def parse(stream):
     # bibtexparser parses a whole string; BibTeX exports are bounded by what
     # a reference manager writes (thousands of entries), which fits in memory.
     text = stream.read()
-    library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    # The default stack resolves @string macros and removes enclosing braces
+    # and quotes; LaTeX is decoded field by field in to_record.
+    library = bibtexparser.parse_string(text)
     blocks = []
     for block in library.blocks:
         if isinstance(block, Entry):
             blocks.append((block, None))
         elif isinstance(block, DuplicateFieldKeyBlock):
-            entry = block.ignore_error_block
+            # bibtexparser applies no middleware to an entry it refused: do
+            # what the default stack does, or its values keep their braces.
+            entry = _resolve_strings(block.ignore_error_block, library)
+            entry = RemoveEnclosingMiddleware(True).transform_entry(entry, library)
             keys = ", ".join(sorted(block.duplicate_keys))
             blocks.append((entry, f"duplicated field(s) {keys} in entry starting at line "
                                   f"{block.start_line + 1}; all values kept"))
@@ -48,11 +62,58 @@ def parse(stream):
         yield Parsed(to_record(entry), entry.raw, entry.start_line + 1, warning)
 
 
+_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
+_LATEX_HINT = re.compile(r"[\\{}$~%]")
+# Fields that hold identifiers or links.
+IDENTIFIER_FIELDS = {"doi", "url", "pmid", "pmcid", "issn", "isbn", "eprint", "file", "urldate"}
+_IDENTIFIER_ESCAPES = [
+    ("{\\textless}", "<"), ("{\\textgreater}", ">"), ("\\textless", "<"), ("\\textgreater", ">"),
+    ("$<$", "<"), ("$>$", ">"), ("{\\textunderscore}", "_"), ("{\\textasciitilde}", "~"),
+    ("\\textasciitilde", "~"), ("\\~{}", "~"), ("\\_", "_"), ("\\%", "%"), ("\\&", "&"),
+    ("\\#", "#"), ("\\$", "$"), ("\\{", "\x00"), ("\\}", "\x01"),
+]
+
+
+def _resolve_strings(entry: Entry, library) -> Entry:
+    """@string macros used as bare values, as ResolveStringReferencesMiddleware
+    resolves them (it works on a whole library's entries)."""
+    strings = {key.lower(): string.value for key, string in library.strings_dict.items()}
+    for field in entry.fields:
+        value = field.value
+        if isinstance(value, str) and not value.startswith(("{", '"')):
+            field.value = strings.get(value.lower(), value)
+    return entry
+
+
+@functools.cache
+def _decoder() -> LatexNodes2Text:
+    context = get_default_latex_context_db()
+    context.add_context_category("mscdm", prepend=True, macros=[
+        MacroTextSpec("textless", "<"), MacroTextSpec("textgreater", ">")])
+    return LatexNodes2Text(latex_context=context)
+
+
+def latex_to_text(value: str) -> str:
+    """A field's LaTeX as text (see the module docstring)."""
+    if not _LATEX_HINT.search(value):
+        return value
+    return _decoder().latex_to_text(_UNESCAPED_PERCENT.sub(r"\\%", value))
+
+
+def identifier_text(value: str) -> str:
+    """An identifier or link with its BibTeX escapes undone and braces gone."""
+    for escaped, plain in _IDENTIFIER_ESCAPES:
+        value = value.replace(escaped, plain)
+    return value.replace("{", "").replace("}", "").replace("\x00", "{").replace("\x01", "}")
+
+
 def to_record(entry: Entry) -> Record:
     values: dict[str, list[str]] = {}
     for field in entry.fields:
-        values.setdefault(field.key.lower().replace("\xa0", " ").strip(), []).append(
-            str(field.value))
+        key = field.key.lower().replace("\xa0", " ").strip()
+        value = str(field.value)
+        values.setdefault(key, []).append(
+            identifier_text(value) if key in IDENTIFIER_FIELDS else latex_to_text(value))
 
     def take(key):
         found = values.pop(key, None)
@@ -72,7 +133,7 @@ def to_record(entry: Entry) -> Record:
     record.issue = take("number") or take("issue")
     record.pages = take("pages")
     record.year = parse_year(take("year")) or parse_year(values.get("date", [None])[0])
-    record.doi = find_doi(take("doi"))
+    record.doi = take("doi")
     record.pmid = take("pmid")
     record.pmcid = take("pmcid")
     record.url = take("url")
@@ -86,8 +147,8 @@ def to_record(entry: Entry) -> Record:
         record.citation_count = parse_int(match.group(1))
     source = values.get("source", [""])[0]
     record.database = source or None
-    if not record.doi:
-        record.doi = find_doi(values.get("url"))
+    if not normalise_doi(record.doi):
+        record.doi_elsewhere = find_doi(values.get("url"))
     record.extra = {"citation key": entry.key, "entry type": entry.entry_type}
     record.extra.update({k: v[0] if len(v) == 1 else v for k, v in values.items()})
     return record
