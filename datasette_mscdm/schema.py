@@ -22,7 +22,7 @@ RECORD_COLUMNS = (
     "volume", "issue", "pages", "doi", "pmid", "pmcid", "url", "pdf_url", "keywords",
     "publication_types", "language", "citation_count", "claims", "study_design", "population",
     "intervention", "journal_impact_factor", "jcr_quartile", "jcr_category", "cas_region",
-    "cas_category", "is_open_access",
+    "cas_category", "is_open_access", "mesh",
 )
 
 FTS_COLUMNS = ("title", "abstract", "keywords")
@@ -362,3 +362,14 @@ CREATE TABLE mscdm_claims (
     PRIMARY KEY (record_id, stage, reviewer)
 ) WITHOUT ROWID""")
     db.execute("CREATE INDEX mscdm_claims_reviewer ON mscdm_claims(reviewer, stage, claimed_at)")
+
+
+# Import fidelity (issue 12): MeSH headings kept structured (descriptor,
+# UI, major topic, qualifiers with theirs), from PubMed XML and MEDLINE.
+# Their major topics are also facet terms in record_terms (facet
+# `mesh_major`). Records loaded before kept no MeSH structure (their
+# descriptors are among their keywords), so there is nothing to back-fill.
+@migrations()
+def m006_mesh(db: Database):
+    # JSON array of {descriptor, ui, major, qualifiers: [{name, ui, major}]}
+    db.execute("ALTER TABLE records ADD COLUMN mesh TEXT NOT NULL DEFAULT '[]'")
