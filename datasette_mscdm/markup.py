@@ -166,6 +166,9 @@ class _TextExtractor(HTMLParser):
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
+# An entity left after decoding: the source escaped its text twice
+# ("p &amp;lt; 0.05", as some OpenAlex and IEEE abstracts are).
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-fA-F]+);")
 
 
 def html_to_text(value: str | None) -> str | None:
@@ -181,6 +184,8 @@ def html_to_text(value: str | None) -> str | None:
         text = "".join(parser.parts)
     else:
         text = html.unescape(value) if "&" in value else value
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     # str.split() collapses white space far faster than a regex on long text.

@@ -120,6 +120,8 @@ def test_html_to_text_keeps_paragraphs_and_structured_labels():
     ('<mml:math><mml:mi>x</mml:mi></mml:math> > 2', "x > 2"),
     ('<span class="x">kept</span> <b>bold</b>', "kept bold"),
     ("a <!-- comment --> b", "a b"),
+    ("p &amp;lt; .0001 &amp;amp; more", "p < .0001 & more"),  # escaped twice by the source
+    ("&lt;script&gt;alert(1)&lt;/script&gt;", "<script>alert(1)</script>"),  # text, not a tag
 ])
 def test_html_to_text_removes_only_markup(value, expected):
     assert html_to_text(value) == expected

@@ -6,7 +6,8 @@ LaTeX in values is decoded with pylatexenc (what bibtexparser's own
 LatexDecodingMiddleware uses), told two things it gets wrong in exports:
 `{\textless}` and `{\textgreater}` are `<` and `>` (Zotero writes "p < 0.001"
 that way), and a `%` in a value is a per cent sign, not the start of a LaTeX
-comment that would cut the rest of an abstract. Identifiers and links (DOI,
+comment that would cut the rest of an abstract (and a bare `&` is an
+ampersand, not a table column separator). Identifiers and links (DOI,
 URL) only have their escapes undone: `~` there is a tilde, not a space."""
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ def parse(stream):
         yield Parsed(to_record(entry), entry.raw, entry.start_line + 1, warning)
 
 
-_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
-_LATEX_HINT = re.compile(r"[\\{}$~%]")
+# `%` starts a LaTeX comment and `&` is a table column separator; in an
+# exported abstract both are text ("45% of", "Taylor & Francis").
+_UNESCAPED = re.compile(r"(?<!\\)([%&])")
+_LATEX_HINT = re.compile(r"[\\{}$~%&]")
 # Fields that hold identifiers or links.
 IDENTIFIER_FIELDS = {"doi", "url", "pmid", "pmcid", "issn", "isbn", "eprint", "file", "urldate"}
 _IDENTIFIER_ESCAPES = [
@@ -97,7 +100,7 @@ def latex_to_text(value: str) -> str:
     """A field's LaTeX as text (see the module docstring)."""
     if not _LATEX_HINT.search(value):
         return value
-    return _decoder().latex_to_text(_UNESCAPED_PERCENT.sub(r"\\%", value))
+    return _decoder().latex_to_text(_UNESCAPED.sub(r"\\\1", value))
 
 
 def identifier_text(value: str) -> str:
