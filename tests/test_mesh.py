@@ -135,3 +135,28 @@ async def test_mesh_major_topic_facet_and_filter(mesh_review):
         f"/review/records.json?_term=mesh_major:{topic}&_extra=count,human_description_en")
     assert filtered.json()["count"] == count
     assert f'MeSH major topic is "{topic}"' in filtered.json()["human_description_en"]
+
+
+def test_databases_loaded_before_get_mesh_from_raw_text(fresh_db):
+    """Migration m006 on a database whose PubMed records have no mesh column
+    yet: the headings come back from the occurrences' raw text."""
+    from datasette_mscdm.loader import open_database
+
+    load(fresh_db, *PUBMED_XML, MEDLINE)
+    conn = sqlite3.connect(fresh_db)
+    loaded = dict(conn.execute("select id, mesh from records"))
+    terms = conn.execute("select * from record_terms where facet = 'mesh_major'"
+                         " order by 1, 2, 3").fetchall()
+    assert terms
+    # The database as the previous schema left it.
+    conn.execute("delete from record_terms where facet = 'mesh_major'")
+    conn.execute("alter table records drop column mesh")
+    conn.execute("delete from _sqlite_migrations where name = 'm006_mesh'")
+    conn.commit()
+    conn.close()
+    open_database(fresh_db).conn.close()
+    conn = sqlite3.connect(fresh_db)
+    assert dict(conn.execute("select id, mesh from records")) == loaded
+    assert conn.execute("select * from record_terms where facet = 'mesh_major'"
+                        " order by 1, 2, 3").fetchall() == terms
+    conn.close()

@@ -148,7 +148,8 @@ def test_angle_brackets_that_are_text_survive_every_format(tmp_path, fresh_db):
 BIBTEX = r"""@article{zotero1,
   title = {Mutation c.126C {\textgreater} A and p {\textless} 0.001 in $<$5\% of cases},
   author = {M{\"u}ller, J{\"o}rg and Smith, Anne},
-  abstract = {Of 120 patients, 45% responded (p $<$ 0.05) and 10 % relapsed; levels $>$ 2 ng/ml.},
+  abstract = {Of 120 patients, 45% responded (p $<$ 0.05) and 10 % relapsed; levels $>$ 2 ng/ml.
+              {\copyright} 2020 Taylor & Francis},
   journal = {Stem Cell Research {\&} Therapy},
   doi = {10.1002/(SICI)1098-2795(199907)53:3{\textless}266::AID-MRD2{\textgreater}3.0.CO;2-6},
   url = {https://example.org/~user/paper\_1},
@@ -173,7 +174,7 @@ def test_bibtex_latex_angle_brackets_percent_and_duplicated_fields(tmp_path, fre
     first, second = records_in_file_order(fresh_db)
     assert first["title"] == "Mutation c.126C > A and p < 0.001 in <5% of cases"
     assert first["abstract"] == ("Of 120 patients, 45% responded (p < 0.05) and 10 % relapsed; "
-                                 "levels > 2 ng/ml.")
+                                 "levels > 2 ng/ml. © 2020 Taylor & Francis")
     assert json.loads(first["authors"]) == ["Müller, Jörg", "Smith, Anne"]
     assert first["journal"] == "Stem Cell Research & Therapy"
     assert first["doi"] == "10.1002/(sici)1098-2795(199907)53:3<266::aid-mrd2>3.0.co;2-6"

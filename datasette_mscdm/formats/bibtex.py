@@ -3,17 +3,18 @@ An entry with a duplicated field is kept (strict parsers reject it) with a
 warning; the duplicate values are kept in extra, decoded like any other.
 
 LaTeX in values is decoded with pylatexenc (what bibtexparser's own
-LatexDecodingMiddleware uses), told two things it gets wrong in exports:
-`{\textless}` and `{\textgreater}` are `<` and `>` (Zotero writes "p < 0.001"
-that way), and a `%` in a value is a per cent sign, not the start of a LaTeX
-comment that would cut the rest of an abstract (and a bare `&` is an
-ampersand, not a table column separator). Identifiers and links (DOI,
+LatexDecodingMiddleware uses), told what it gets wrong in exports: text
+macros it drops, above all `{\textless}` and `{\textgreater}`, which are `<`
+and `>` (Zotero writes "p < 0.001" that way; see TEXT_MACROS); a `%` in a
+value is a per cent sign, not the start of a LaTeX comment that would cut the
+rest of an abstract; a bare `&` is an ampersand, not a column separator. Identifiers and links (DOI,
 URL) only have their escapes undone: `~` there is a tilde, not a space."""
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 import bibtexparser
 from bibtexparser.middlewares import RemoveEnclosingMiddleware
@@ -88,11 +89,29 @@ def _resolve_strings(entry: Entry, library) -> Entry:
     return entry
 
 
+def _unicode_name(letter: str) -> str:
+    return "LAMDA" if letter == "lambda" else letter.upper()  # Unicode spells it so
+
+
+# Text macros reference managers write that pylatexenc decodes to nothing
+# (it drops a macro it does not know): textcomp's and textgreek's.
+_GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi"
+          " rho sigma tau upsilon phi chi psi omega").split()
+TEXT_MACROS = {
+    "textless": "<", "textgreater": ">", "copyright": "\u00a9", "textquotedbl": '"',
+    "textbar": "|", "textunderscore": "_", "textbraceleft": "{", "textbraceright": "}",
+    **{f"text{name}": unicodedata.lookup(f"GREEK SMALL LETTER {_unicode_name(name)}")
+       for name in _GREEK},
+    **{f"text{name.capitalize()}": unicodedata.lookup(
+        f"GREEK CAPITAL LETTER {_unicode_name(name)}") for name in _GREEK},
+}
+
+
 @functools.cache
 def _decoder() -> LatexNodes2Text:
     context = get_default_latex_context_db()
     context.add_context_category("mscdm", prepend=True, macros=[
-        MacroTextSpec("textless", "<"), MacroTextSpec("textgreater", ">")])
+        MacroTextSpec(name, text) for name, text in TEXT_MACROS.items()])
     return LatexNodes2Text(latex_context=context)
 
 
