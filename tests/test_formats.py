@@ -206,6 +206,11 @@ def test_several_ai_summaries_in_one_file(tmp_path, fresh_db, rows):
     ('[{"id": "a", "type": "article-journal", "title": "x"}]', "csl-json"),
     ("title\tabstract\nx\ty\n", "csv"),
     ("PT\tAU\tTI\tUT\nJ\ta\tb\tc\n", "csv"),
+    ('{"id": "a", "type": "article", "title": "x", "DOI": "10.1/x"}\n{"id": "b"}\n', "jsonl"),
+    ('{"title": "x", "abstract": "y", "label_included": 1}\n{"title": "z"}\n', "jsonl"),
+    ('[{"id": "a", "type": "article", "title": "x"},\n {"id": "b", "type": "book"}]', "csl-json"),
+    ('{"id": "a", "type": "article-journal", "title": "x"}', "csl-json"),
+    ("<3001. >\nVN  - Ovid Technologies\nDB  - Embase\nTI  - x\n", "ovid"),
 ])
 def test_detection_is_by_content(head, name):
     assert formats.detect(head).NAME == name

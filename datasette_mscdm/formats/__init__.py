@@ -53,8 +53,8 @@ FORMATS = [
     pubmed_xml,
     endnote_xml,
     seed_aggregator,
+    json_lines,  # before CSL-JSON: lines of CSL items would look like CSL-JSON
     csl_json,
-    json_lines,
     ovid,
     medline,
     wos,

@@ -7,8 +7,9 @@ LatexDecodingMiddleware uses), told what it gets wrong in exports: text
 macros it drops, above all `{\textless}` and `{\textgreater}`, which are `<`
 and `>` (Zotero writes "p < 0.001" that way; see TEXT_MACROS); a `%` in a
 value is a per cent sign, not the start of a LaTeX comment that would cut the
-rest of an abstract; a bare `&` is an ampersand, not a column separator. Identifiers and links (DOI,
-URL) only have their escapes undone: `~` there is a tilde, not a space."""
+rest of an abstract; a bare `&` is an ampersand, not a column separator.
+Identifiers and links (DOI, URL) only have their escapes undone: `~` there is
+a tilde, not a space."""
 
 from __future__ import annotations
 
