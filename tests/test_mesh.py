@@ -160,3 +160,20 @@ def test_databases_loaded_before_get_mesh_from_raw_text(fresh_db):
     assert conn.execute("select * from record_terms where facet = 'mesh_major'"
                         " order by 1, 2, 3").fetchall() == terms
     conn.close()
+
+
+def test_attributes_of_elements_beside_unused_ones_are_all_kept():
+    import io
+
+    from datasette_mscdm.formats import pubmed_xml
+
+    xml = ("<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>"
+           "<ArticleTitle>T</ArticleTitle>"
+           '<ELocationID EIdType="pii" ValidYN="Y">S01</ELocationID>'
+           '<ELocationID EIdType="doi" ValidYN="N">10.1000/x</ELocationID>'
+           "</Article></MedlineCitation></PubmedArticle></PubmedArticleSet>")
+    record = next(pubmed_xml.parse(io.StringIO(xml))).record
+    assert record.doi == "10.1000/x"
+    assert record.extra == {"MedlineCitation/Article/ELocationID": "S01",
+                            "MedlineCitation/Article/ELocationID/@EIdType": "pii",
+                            "MedlineCitation/Article/ELocationID/@ValidYN": ["Y", "N"]}

@@ -175,7 +175,8 @@ def flatten_unused(elem: ET.Element, used: set[int]) -> dict:
     The attributes of an element whose text a column took are kept too
     (MeSH UIs, publication-type UIs, abstract section categories), under
     `path/@name`: one value per such element at that path, in order, null
-    where one lacks it, so they line up with the column's values."""
+    where one lacks it, so they line up with the column's values (unless
+    other elements at the same path fed no column: then all are listed)."""
     extra: dict[str, object] = {}
     fed_attributes: dict[str, list[dict]] = {}
     fed = used.fed if isinstance(used, Used) else {}
@@ -215,5 +216,13 @@ def flatten_unused(elem: ET.Element, used: set[int]) -> dict:
         names = dict.fromkeys(name for d in attribute_dicts for name in d)
         for name in names:
             values = [d.get(name) for d in attribute_dicts]
-            extra[f"{path}/@{name}"] = values[0] if len(values) == 1 else values
+            key = f"{path}/@{name}"
+            if key in extra:
+                # Other elements at this path fed no column (a pii ELocationID
+                # beside the DOI one): keep both, theirs first.
+                for value in values:
+                    if value is not None:
+                        add(key, value)
+            else:
+                extra[key] = values[0] if len(values) == 1 else values
     return extra
