@@ -77,8 +77,8 @@ def load(db, paths, source_name, format_name, other_methods, as_json, read_ahead
     PATHS are files or directories (searched recursively); `.gz` files are
     read compressed. The format is detected from each file's content: RIS,
     PubMed MEDLINE/.nbib, PubMed XML, BibTeX, EndNote XML, CSL-JSON, Web of
-    Science plain text or tab-delimited, CSV/TSV, Ovid, Refer, and the two
-    seed formats (aggregator records, AI summaries).
+    Science plain text or tab-delimited, CSV/TSV, JSON Lines, Excel .xlsx,
+    Ovid, Refer, and the two seed formats (aggregator records, AI summaries).
 
     Each file loads whole or not at all; a file whose bytes already loaded is
     skipped. Exit status: 0 when every file loaded or was skipped, 1 when any

@@ -41,7 +41,7 @@ from .terms import current_vocabulary, insert_terms, store_vocabulary, term_rows
 from .textio import FileFacts, LoadError
 
 # Columns the facet terms and automatic tags are derived from.
-TERM_SOURCES = {"title", "abstract", "keywords", "publication_types", "databases"}
+TERM_SOURCES = {"title", "abstract", "keywords", "publication_types", "databases", "mesh"}
 # Columns merged as sets rather than filled only when blank.
 UNION_FIELDS = ("keywords", "publication_types", "claims")
 # Index new rows in the full-text table after this many inserts.
@@ -361,7 +361,8 @@ class Loader:
             row,
         )
         record_id = cursor.lastrowid
-        self._terms += term_rows(record_id, values["publication_types"], databases, tags)
+        self._terms += term_rows(record_id, values["publication_types"], databases, tags,
+                                 values["mesh"])
         if record_id - self._fts_indexed_upto >= FTS_BATCH:
             self._index_new_rows()
         return record_id
@@ -417,7 +418,7 @@ class Loader:
         changes["auto_tags"] = json.dumps(tags, ensure_ascii=False)
         self.conn.execute("DELETE FROM record_terms WHERE record_id = ?", [record_id])
         insert_terms(self.conn, term_rows(record_id, combined["publication_types"],
-                                          combined["databases"], tags))
+                                          combined["databases"], tags, combined["mesh"]))
 
 
 def decode_value(column: str, value):

@@ -22,7 +22,7 @@ from .records import LIST_FIELDS, Record, exact_duplicate_key
 from .schema import RECORD_COLUMNS
 from .tagging import Vocabulary
 from .terms import tag_texts
-from .textio import FileFacts, LoadError, inspect_file, open_text, read_head
+from .textio import FileFacts, LoadError, inspect_file, open_text
 
 
 @dataclass(slots=True)
@@ -60,6 +60,7 @@ def tags_for(vocabulary: Vocabulary, values: dict[str, object]) -> dict[str, lis
 def prepare(parsed: Parsed, vocabulary: Vocabulary) -> Prepared:
     record = parsed.record.finish()
     values = record_values(record)
+    warnings = ([parsed.warning] if parsed.warning else []) + record.warnings
     return Prepared(
         values=values,
         key=exact_duplicate_key(record),
@@ -69,7 +70,7 @@ def prepare(parsed: Parsed, vocabulary: Vocabulary) -> Prepared:
         database=record.database,
         raw=parsed.raw,
         line=parsed.line,
-        warning=parsed.warning,
+        warning="; ".join(warnings) or None,
     )
 
 
@@ -85,9 +86,19 @@ class PreparedRecords:
         self.bytes_read = 0
 
     def __iter__(self) -> Iterator[Prepared]:
+        if hasattr(self.module, "parse_file"):  # a workbook: not a text stream
+            for position, parsed in _parse(self.module.parse_file, self.facts):
+                try:
+                    yield prepare(parsed, self.vocabulary)
+                except Exception as error:
+                    raise _record_error(error, position) from error
+            self.bytes_read = self.facts.bytes
+            return
+        if self.facts.is_workbook:
+            raise LoadError(f"an Excel workbook is not a {self.module.LABEL} file", "whole file")
         stream, counter = open_text(self.facts)
         with stream:
-            for position, parsed in _parse(self.module, stream):
+            for position, parsed in _parse(self.module.parse, stream):
                 try:
                     prepared = prepare(parsed, self.vocabulary)
                 except Exception as error:
@@ -115,13 +126,13 @@ class FileInput:
     def open(self) -> tuple[object, PreparedRecords]:
         """(format module, its prepared records). Raises as facts() does."""
         facts = self.facts()
-        module = self.format_module or formats.detect(read_head(facts))
+        module = self.format_module or formats.detect_file(facts)
         return module, PreparedRecords(facts, module, self.vocabulary)
 
 
-def _parse(module, stream) -> Iterator[tuple[int, Parsed]]:
+def _parse(parse, source) -> Iterator[tuple[int, Parsed]]:
     """(position, parsed) pairs; a parse error says after which record it broke."""
-    records = module.parse(stream)
+    records = parse(source)
     position = 0
     while True:
         try:

@@ -32,7 +32,7 @@ from typing import Iterator
 from . import formats
 from .preparing import FileInput, Prepared, PreparedRecords
 from .tagging import Vocabulary
-from .textio import FileFacts, LoadError, inspect_file, read_head
+from .textio import FileFacts, LoadError, inspect_file
 
 # Loads of at least this many bytes read ahead (forking costs a few
 # milliseconds; this much input takes a second or more to load).
@@ -225,7 +225,7 @@ def _prepare_file(outbox: _Outbox, path: Path, format_module, vocabulary: Vocabu
         return outbox.put(("file", header, None, None))
     loaded_sha256.add(facts.sha256)  # a second copy later in the run will be skipped
     try:
-        module = format_module or formats.detect(read_head(facts))
+        module = format_module or formats.detect_file(facts)
     except LoadError as error:
         return outbox.put(("file", header, ("load", error.message, error.where), None))
     except (OSError, UnicodeError) as error:

@@ -7,15 +7,26 @@ Everything here is side-effect free so it can be unit-tested on its own.
 from __future__ import annotations
 
 import dataclasses
-import html
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import unquote
+
+from .markup import clean_inline, html_to_text, tidy
+
+__all__ = ["Record", "clean_inline", "html_to_text", "normalise_doi", "find_doi"]
 
 # Columns of `records` that hold JSON arrays.
-LIST_FIELDS = ("authors", "keywords", "publication_types", "claims")
+LIST_FIELDS = ("authors", "keywords", "publication_types", "claims", "mesh")
+
+# Where a DOI field's value goes when it is not a DOI (with a warning), or
+# when it holds more than one DOI (the first is the record's DOI).
+INVALID_DOI_KEY = "DOI (not a valid DOI, as given)"
+LISTED_DOIS_KEY = "DOI (as given)"
+# How tables write a missing value (R's NA, pandas' nan).
+MISSING = {"na", "n/a", "nan", "null", "none", "-", "--"}
 
 # Fields whose absence a reviewer needs to see (format B has no title or DOI, say).
 ESSENTIAL_FIELDS = ("title", "abstract", "authors", "year", "journal", "doi")
@@ -56,13 +67,22 @@ class Record:
     cas_region: int | None = None
     cas_category: str | None = None
     is_open_access: bool | None = None
+    # MeSH headings, structured: [{"descriptor", "ui", "major", "qualifiers":
+    # [{"name", "ui", "major"}]}] (PubMed XML and MEDLINE).
+    mesh: list[dict] = field(default_factory=list)
     # The bibliographic database the record says it came from, if it says.
     database: str | None = None
+    # A DOI found in a link or note, used when the DOI field has none.
+    doi_elsewhere: str | None = None
     # Everything the source had that no column above holds.
     extra: dict[str, Any] = field(default_factory=dict)
+    # Problems with this record that did not stop it loading.
+    warnings: list[str] = field(default_factory=list)
 
     def finish(self) -> "Record":
-        """Normalise fields in place after a format module filled them."""
+        """Normalise fields in place after a format module filled them.
+        Text fields lose their markup; identifiers and links are only
+        trimmed; a DOI field that holds no valid DOI is kept in extra."""
         self.title = clean_inline(self.title)
         self.abstract = html_to_text(self.abstract) if self.abstract else None
         self.abstract = self.abstract or None
@@ -70,17 +90,32 @@ class Record:
         if not self.first_author and self.authors:
             self.first_author = self.authors[0]
         self.journal = clean_inline(self.journal)
-        self.doi = normalise_doi(self.doi)
+        self._finish_doi()
         self.pmid = normalise_pmid(self.pmid)
         self.pmcid = normalise_pmcid(self.pmcid)
         self.keywords = dedupe_list(clean_inline(k) for k in self.keywords)
         self.publication_types = dedupe_list(clean_inline(t) for t in self.publication_types)
         self.claims = [c for c in (clean_inline(c) for c in self.claims) if c]
-        for name in ("volume", "issue", "pages", "language", "url", "pdf_url"):
+        for name in ("volume", "issue", "pages", "language"):
             setattr(self, name, clean_inline(getattr(self, name)))
+        self.url, self.pdf_url = tidy(self.url), tidy(self.pdf_url)
         if self.year is None and self.publication_date:
             self.year = parse_year(self.publication_date)
         return self
+
+    def _finish_doi(self):
+        given = self.doi
+        self.doi = normalise_doi(given)
+        if self.doi is None and given is not None and str(given).strip().lower() not in MISSING:
+            listed = dois_in_field(given)
+            if listed:  # "10.1/a; 10.1/a.r001", "ARTN 106\n10.1/b": the first DOI is the record's
+                self.doi = listed[0]
+                self.extra[LISTED_DOIS_KEY] = str(given)
+            else:
+                self.extra[INVALID_DOI_KEY] = str(given)
+                self.warnings.append(f"not a valid DOI, kept in extra: {str(given)!r}")
+        if self.doi is None:
+            self.doi = normalise_doi(self.doi_elsewhere)
 
     def missing_fields(self) -> list[str]:
         return [name for name in ESSENTIAL_FIELDS if not getattr(self, name)]
@@ -91,25 +126,6 @@ class Record:
 
 # ---------------------------------------------------------------- text
 
-_WS = re.compile(r"\s+")
-
-
-def clean_inline(value: Any) -> str | None:
-    """One-line text: HTML tags removed, entities decoded, white space collapsed.
-
-    Titles from CSL-JSON and aggregators carry <i>, <sub>; EndNote XML titles
-    carry double spaces. None and blank become None.
-    """
-    if value is None:
-        return None
-    text = str(value)
-    if "<" in text or "&" in text:
-        # A field that is only markup or an entity (`<i></i>`, `&nbsp;`) is
-        # empty once cleaned; the raw text keeps it.
-        text = html_to_text(text) or ""
-    return " ".join(text.split()) or None
-
-
 def dedupe_list(values) -> list[str]:
     kept, seen = [], set()
     for value in values:
@@ -119,128 +135,114 @@ def dedupe_list(values) -> list[str]:
     return kept
 
 
-class _TextExtractor(HTMLParser):
-    """Plain text from HTML/JATS: block elements become paragraph breaks and
-    section titles become `LABEL: ` prefixes, so structured abstracts keep
-    their shape. html.parser is used (not lxml.html) because it never
-    builds a tree, tolerates broken markup and knows nothing of scripts."""
-
-    BLOCK = {"p", "div", "sec", "section", "abstract", "br", "li", "tr", "h1", "h2",
-             "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "table", "list"}
-    LABEL = {"title", "label"}
-    DROP = {"script", "style"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._label_depth = 0
-        self._drop_depth = 0
-        self._label: list[str] = []
-        self._after_label = False  # "Label: " then <p>: the paragraph follows the label
-
-    def _break(self):
-        if not self._after_label:
-            self.parts.append("\n\n")
-
-    @staticmethod
-    def _local(tag: str) -> str:
-        return tag.rsplit(":", 1)[-1].lower()
-
-    def handle_starttag(self, tag, attrs):
-        name = self._local(tag)
-        if name in self.DROP:
-            self._drop_depth += 1
-        elif name in self.BLOCK:
-            self._break()
-        elif name in self.LABEL:
-            self._label_depth += 1
-            self._label = []
-
-    def handle_startendtag(self, tag, attrs):
-        if self._local(tag) in self.BLOCK:
-            self._break()
-
-    def handle_endtag(self, tag):
-        name = self._local(tag)
-        if name in self.DROP:
-            self._drop_depth = max(0, self._drop_depth - 1)
-        elif name in self.BLOCK:
-            self._break()
-        elif name in self.LABEL and self._label_depth:
-            self._label_depth -= 1
-            label = _WS.sub(" ", "".join(self._label)).strip().rstrip(":")
-            if label:
-                self.parts.append(f"\n\n{label}: ")
-                self._after_label = True
-
-    def handle_data(self, data):
-        if self._drop_depth:
-            return
-        if self._label_depth:
-            self._label.append(data)
-        else:
-            if data.strip():
-                self._after_label = False
-            self.parts.append(data)
-
-
+# Text that looks like markup of any kind (the CSV/RIS export escapes it so a
+# re-import keeps it as text).
 _TAG_HINT = re.compile(r"</?[A-Za-z][\w:.-]*[^<>]*>")
-_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
-
-
-def html_to_text(value: str | None) -> str | None:
-    """Plain text with paragraphs (blank-line separated) from text that may
-    hold HTML or JATS markup. Text without tags only has entities decoded and
-    its white space tidied, keeping its paragraph breaks."""
-    if value is None:
-        return None
-    if "<" in value and _TAG_HINT.search(value):
-        parser = _TextExtractor()
-        parser.feed(value)
-        parser.close()
-        text = "".join(parser.parts)
-    else:
-        text = html.unescape(value) if "&" in value else value
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # str.split() collapses white space far faster than a regex on long text.
-    if "\n" not in text:
-        return " ".join(text.split()) or None
-    # Single line breaks are wrapping; a blank line separates paragraphs.
-    paragraphs = (" ".join(p.split()) for p in _BLANK_LINE.split(text))
-    return "\n\n".join(p for p in paragraphs if p) or None
 
 
 # ---------------------------------------------------------------- identifiers
 
-# Inside URLs a DOI ends at the query separators (`&atitle=` in OpenURL links).
-_DOI = re.compile(r"10\.\d{3,9}/[^\s\"&?#<>]+", re.IGNORECASE)
+# A DOI is "10." + a registrant code (digits, possibly dotted) + "/" + a
+# suffix of any printable characters (DOI Handbook 2.2). SICI-style DOIs hold
+# `<`, `>`, `;`, `(`, `)`: nothing but white space ends a DOI.
+_VALID_DOI = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
+_DOI_PREFIX = re.compile(
+    r"^(?:(?:urn:)?doi(?:\s*:\s*|\s+)|info:doi/|(?:https?://)?(?:(?:dx\.|www\.)?doi\.org|"
+    r"doi\.wiley\.com|hdl\.handle\.net)/+)", re.IGNORECASE)
+# Trailing punctuation that ends a sentence or a note around a DOI.
+_TRAILING = ".,;:'\""
+_CLOSING = {")": "(", "]": "[", "}": "{", ">": "<"}
+# " [doi]" after a MEDLINE/Ovid DOI.
+_ANNOTATION = re.compile(r"\s+[\[(][^\])]*[\])]\s*$")
 
 
-def normalise_doi(value: str | None) -> str | None:
-    """`https://doi.org/10.1/ABC [doi]` -> `10.1/abc`. None if no DOI inside."""
-    if not value:
+def _strip_unbalanced(doi: str) -> str:
+    """Trailing punctuation and closing brackets that the DOI does not open
+    ("(see doi:10.1/x)" keeps none of its ")"; "10.1/a(b)" keeps its own)."""
+    while doi:
+        last = doi[-1]
+        if last in _TRAILING:
+            doi = doi[:-1]
+        elif last in _CLOSING and doi.count(last) > doi.count(_CLOSING[last]):
+            doi = doi[:-1]
+        else:
+            break
+    return doi
+
+
+def normalise_doi(value: Any) -> str | None:
+    """A DOI field's value as the DOI Handbook normalises it: `doi:` and
+    resolver prefixes (https://doi.org/, dx.doi.org, info:doi/) removed,
+    percent-escapes decoded (`%28` -> `(`), lower-cased (DOIs are
+    case-insensitive). None when the value is not a DOI: never cut to the part
+    that looks like one, and never markup-cleaned (SICI DOIs hold `<` `>`).
+
+    `https://doi.org/10.1/ABC [doi]` -> `10.1/abc`."""
+    if value is None:
         return None
     text = str(value).strip()
-    if "%2f" in text.lower():
-        text = re.sub("%2f", "/", text, flags=re.IGNORECASE)
-    match = _DOI.search(text)
-    if not match:
+    if not text:
         return None
-    doi = match.group(0).rstrip(".,;)]}>\"'")
-    return doi.lower()
+    for _ in range(2):  # "doi: https://doi.org/10..." has two prefixes
+        text = _DOI_PREFIX.sub("", text).strip()
+    if "%" in text:
+        text = unquote(text)
+    text = _ANNOTATION.sub("", text)
+    text = _strip_unbalanced(text.strip())
+    if not _VALID_DOI.fullmatch(text):
+        return None
+    return text.lower()
+
+
+def dois_in_field(value: Any) -> list[str]:
+    """The DOIs a DOI field holds when it is more than one DOI: its parts
+    (between semicolons and line breaks, or between spaces when every word
+    is a DOI) that are each a whole DOI. WoS lists a paper's peer-review
+    DOIs after its own; EndNote puts "ARTN 106" on the line before it."""
+    found = []
+    for part in re.split(r"[;\r\n]+", str(value or "")):
+        doi = normalise_doi(part)
+        if doi:
+            found.append(doi)
+        elif len(part.split()) > 1:
+            words = [normalise_doi(word) for word in part.split()]
+            if all(words):
+                found += words
+    return found
+
+
+# A DOI inside other text (a URL, a note). In a URL a DOI ends at the query
+# separators (`&atitle=` in OpenURL links); `<` `>` in a URL are
+# percent-escaped, so a literal `<` there ends it.
+_DOI_IN_TEXT = re.compile(r"10\.\d{3,9}(?:\.\d+)*/[^\s\"&?#]+", re.IGNORECASE)
 
 
 def find_doi(*values) -> str | None:
-    """The first DOI found in any of the values (URLs, notes, ...)."""
+    """The first DOI found inside any of the values (URLs, notes, ...)."""
     for value in values:
         if isinstance(value, (list, tuple)):
             found = find_doi(*value)
+        elif value:
+            found = _doi_in_text(str(value))
         else:
-            found = normalise_doi(value) if value else None
+            found = None
         if found:
             return found
     return None
+
+
+def _doi_in_text(text: str) -> str | None:
+    if "%" in text:
+        text = unquote(text)
+    match = _DOI_IN_TEXT.search(text)
+    if not match:
+        return None
+    doi = match.group(0)
+    if "<" in doi and ">" not in doi.split("<", 1)[1]:
+        doi = doi.split("<", 1)[0]  # "<https://doi.org/10.1/x>" ends at the bracket...
+    elif ">" in doi and "<" not in doi:
+        doi = doi.split(">", 1)[0]  # ... and so does "... 10.1/x> more"
+    return normalise_doi(doi)
 
 
 def normalise_pmid(value: Any) -> str | None:
@@ -297,6 +299,55 @@ def split_keywords(value: str | None) -> list[str]:
     if not value:
         return []
     return split_list(value, ";" if ";" in value else ",")
+
+
+def split_terms(value: str | None) -> list[str]:
+    """Index terms in one string (Embase's Emtree columns): split on
+    semicolons when there are any, else on commas outside parentheses, so
+    "cyst (diagnosis, surgery), colon" is two terms."""
+    if not value:
+        return []
+    if ";" in value:
+        return split_list(value, ";")
+    terms, depth, current = [], 0, []
+    for char in value:
+        if char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        if char == "," and not depth:
+            terms.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    terms.append("".join(current))
+    return [term.strip() for term in terms if term.strip()]
+
+
+_OPEN = {"true", "yes", "y", "1", "open", "open access", "oa"}
+_CLOSED = {"false", "no", "n", "0", "closed", "closed access", "not open access"}
+
+
+def parse_open_access(value: Any) -> bool | None:
+    """Open access as a table writes it: true/false, yes/no, 1/0, Scopus's
+    "All Open Access; Gold Open Access", or a JSON object with `is_oa`
+    (OpenAlex). None when it says neither."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        flag = data.get("is_oa", data.get("isOpenAccess")) if isinstance(data, dict) else None
+        return flag if isinstance(flag, bool) else None
+    lowered = text.lower()
+    if lowered in _OPEN or (lowered.endswith("open access") and not lowered.startswith("not")):
+        return True
+    if lowered in _CLOSED:
+        return False
+    return None
 
 
 def split_list(value: str | None, separators: str = ";") -> list[str]:

@@ -22,7 +22,7 @@ RECORD_COLUMNS = (
     "volume", "issue", "pages", "doi", "pmid", "pmcid", "url", "pdf_url", "keywords",
     "publication_types", "language", "citation_count", "claims", "study_design", "population",
     "intervention", "journal_impact_factor", "jcr_quartile", "jcr_category", "cas_region",
-    "cas_category", "is_open_access",
+    "cas_category", "is_open_access", "mesh",
 )
 
 FTS_COLUMNS = ("title", "abstract", "keywords")
@@ -500,3 +500,50 @@ def m008_publication_type_terms(db: Database):
             for t in json.loads(types or "[]") if t.strip()]
     db.conn.executemany("INSERT OR IGNORE INTO record_terms (facet, term, record_id)"
                         " VALUES (?, ?, ?)", rows)
+
+
+# Import fidelity (issue 12): MeSH headings kept structured (descriptor,
+# UI, major topic, qualifiers with theirs), from PubMed XML and MEDLINE.
+# Their major topics are also facet terms in record_terms (facet
+# `mesh_major`). Records loaded before get theirs from the raw text of their
+# PubMed occurrences, which holds the headings.
+@migrations()
+def m009_mesh(db: Database):
+    # JSON array of {descriptor, ui, major, qualifiers: [{name, ui, major}]}
+    db.execute("ALTER TABLE records ADD COLUMN mesh TEXT NOT NULL DEFAULT '[]'")
+    backfill_mesh(db.conn)
+
+
+def backfill_mesh(conn) -> int:
+    """Fill `mesh` (and the mesh_major terms) of records that have none from
+    the raw text of their PubMed XML / MEDLINE occurrences; returns how many."""
+    import io
+    import json
+
+    from .formats import medline, pubmed_xml
+    from .terms import insert_terms, mesh_major_topics
+
+    modules = {"pubmed-xml": pubmed_xml, "medline": medline}
+    filled = 0
+    rows = conn.execute(
+        "SELECT o.record_id, s.format, o.raw FROM occurrences o JOIN sources s"
+        " ON s.id = o.source_id JOIN records r ON r.id = o.record_id"
+        " WHERE s.format IN ('pubmed-xml', 'medline') AND r.mesh = '[]'"
+        " ORDER BY o.record_id, o.id").fetchall()
+    done: set[int] = set()
+    for record_id, format_name, raw in rows:
+        if record_id in done:
+            continue
+        try:
+            parsed = next(iter(modules[format_name].parse(io.StringIO(raw))), None)
+        except Exception:  # a raw text this version cannot read: leave the record be
+            continue
+        if parsed is None or not parsed.record.mesh:
+            continue
+        mesh = json.dumps(parsed.record.mesh, ensure_ascii=False)
+        conn.execute("UPDATE records SET mesh = ? WHERE id = ?", [mesh, record_id])
+        insert_terms(conn, [("mesh_major", topic, record_id)
+                            for topic in mesh_major_topics(mesh)])
+        done.add(record_id)
+        filled += 1
+    return filled

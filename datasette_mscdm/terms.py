@@ -1,6 +1,6 @@
 """The multi-valued facet terms of a record (publication types, source
-databases, automatic vocabulary tags) as rows of `record_terms`, and the
-vocabulary in force for a database.
+databases, MeSH major topics, automatic vocabulary tags) as rows of
+`record_terms`, and the vocabulary in force for a database.
 
 These work on a plain sqlite3 connection inside the caller's transaction,
 so the loader, the `mscdm tag` command and the schema migration share them.
@@ -17,7 +17,8 @@ from .tagging import Vocabulary, load_vocabulary, parse_vocabulary
 
 BATCH = 1000
 # Facets the loader fills itself, with their headings; vocabulary groups add theirs.
-BUILTIN_FACETS = {"publication_type": "Publication type", "database": "Source database"}
+BUILTIN_FACETS = {"publication_type": "Publication type", "database": "Source database",
+                  "mesh_major": "MeSH major topic"}
 
 
 def current_vocabulary(conn: sqlite3.Connection) -> Vocabulary:
@@ -90,11 +91,26 @@ def publication_type_term(original: str) -> str:
     return _TYPE_OF.get(key, original.strip())
 
 
+def mesh_major_topics(mesh_json: str | None) -> list[str]:
+    """The descriptors of a record's MeSH headings that are major topics: the
+    descriptor is starred, or one of its qualifiers is (PubMed's [majr])."""
+    if not mesh_json or mesh_json == "[]":
+        return []
+    topics = []
+    for heading in json.loads(mesh_json):
+        if heading.get("major") or any(q.get("major") for q in heading.get("qualifiers", ())):
+            if heading.get("descriptor") and heading["descriptor"] not in topics:
+                topics.append(heading["descriptor"])
+    return topics
+
+
 def term_rows(record_id: int, types_json: str | None, databases_json: str | None,
-              tags: dict[str, list[str]]) -> list[tuple[str, str, int]]:
+              tags: dict[str, list[str]], mesh_json: str | None = None
+              ) -> list[tuple[str, str, int]]:
     rows = [("publication_type", publication_type_term(t), record_id)
             for t in json.loads(types_json or "[]") if t.strip()]
     rows += [("database", d, record_id) for d in json.loads(databases_json or "[]")]
+    rows += [("mesh_major", t, record_id) for t in mesh_major_topics(mesh_json)]
     rows += [(group, term, record_id) for group, terms in tags.items() for term in terms]
     return rows
 
@@ -113,21 +129,24 @@ def retag_all(conn: sqlite3.Connection, vocabulary: Vocabulary | None,
     store_vocabulary(conn, vocabulary)
     conn.execute("DELETE FROM record_terms")
     counts: dict[str, dict[str, int]] = {key: {} for key in vocabulary.groups}
+    # This also runs in an early migration, before records had a mesh column.
+    mesh = "mesh" if any(row[1] == "mesh" for row in conn.execute(
+        "PRAGMA table_info(records)")) else "NULL"
     last_id = 0
     while True:
         batch = conn.execute(
-            "SELECT id, title, abstract, keywords, publication_types, databases FROM records"
-            " WHERE id > ? ORDER BY id LIMIT ?", [last_id, BATCH]).fetchall()
+            f"SELECT id, title, abstract, keywords, publication_types, databases, {mesh}"
+            " FROM records WHERE id > ? ORDER BY id LIMIT ?", [last_id, BATCH]).fetchall()
         if not batch:
             break
         updates, rows = [], []
-        for record_id, title, abstract, keywords, types, databases in batch:
+        for record_id, title, abstract, keywords, types, databases, mesh_json in batch:
             tags = vocabulary.tag(tag_texts(title, abstract, keywords, types))
             for group, terms in tags.items():
                 for term in terms:
                     counts[group][term] = counts[group].get(term, 0) + 1
             updates.append((json.dumps(tags, ensure_ascii=False), record_id))
-            rows += term_rows(record_id, types, databases, tags)
+            rows += term_rows(record_id, types, databases, tags, mesh_json)
         conn.executemany("UPDATE records SET auto_tags = ? WHERE id = ?", updates)
         insert_terms(conn, rows)
         last_id = batch[-1][0]

@@ -3,8 +3,14 @@
 Exports arrive as UTF-8 (with or without BOM), UTF-16 with BOM, or
 Latin-1/cp1252 from older reference managers, with LF, CRLF or CR-only line
 endings. One streaming pass computes the checksum and decides the encoding;
-the parse then reads the file again as a text stream with universal newlines,
-so memory stays flat however large the file is.
+the parse then reads the file again as a text stream, so memory stays flat
+however large the file is. That stream keeps the line endings as they are in
+the file (a line still ends at LF, CRLF or a lone CR): each record's raw text
+is then an exact slice of the decoded file, CRLF and all.
+
+Excel workbooks (.xlsx) are zip files, recognised by their bytes (a zip
+holding xl/workbook.xml); they have no text encoding and are read by
+formats/xlsx.py.
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ import codecs
 import gzip
 import hashlib
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+XLSX = "xlsx"  # FileFacts.encoding of an Excel workbook: not text at all
 
 
 class LoadError(Exception):
@@ -46,8 +55,12 @@ class FileFacts:
     sha256: str
     bytes: int
     gzipped: bool
-    encoding: str  # a Python codec name, ready for io.TextIOWrapper
+    encoding: str  # a Python codec name, ready for io.TextIOWrapper; XLSX for a workbook
     data: bytes | None = None  # the whole file, when it is small enough to keep
+
+    @property
+    def is_workbook(self) -> bool:
+        return self.encoding == XLSX
 
 
 def _open_binary(path: Path, gzipped: bool):
@@ -98,6 +111,15 @@ class _EncodingCheck:
         return "cp1252"
 
 
+def is_xlsx(path: Path) -> bool:
+    """A zip file holding an Excel workbook part (what every .xlsx is)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def inspect_file(path: Path) -> FileFacts:
     """Checksum of the bytes on disk and the encoding of the (decompressed)
     text, in one pass for plain files; a file smaller than one chunk is kept
@@ -109,16 +131,21 @@ def inspect_file(path: Path) -> FileFacts:
     with open(path, "rb") as raw:
         first = raw.read(CHUNK)
         gzipped = first[:2] == GZIP_MAGIC
-        data = first if len(first) < CHUNK and not gzipped else None
+        zipped = first[:4] == ZIP_MAGIC
+        data = first if len(first) < CHUNK and not gzipped and not zipped else None
         chunk = first
         while chunk:
             digest.update(chunk)
             size += len(chunk)
-            if not gzipped:
+            if not gzipped and not zipped:
                 check.feed(chunk)
             chunk = raw.read(CHUNK)
     if size == 0:
         raise LoadError("empty file")
+    if zipped:
+        if is_xlsx(path):
+            return FileFacts(path, digest.hexdigest(), size, False, XLSX, None)
+        raise LoadError("a zip archive that is not an Excel workbook (.xlsx): unzip it first")
     if gzipped:
         try:
             with gzip.open(path, "rb") as stream:
@@ -151,8 +178,13 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
-def open_text(facts: FileFacts) -> tuple[io.TextIOWrapper, CountingReader]:
-    """A text stream over the file with universal newlines (LF, CRLF, CR)."""
+def open_text(facts: FileFacts, newline: str | None = "") -> tuple[io.TextIOWrapper,
+                                                                   CountingReader]:
+    """A text stream over the file. By default lines end at LF, CRLF or CR
+    and keep their endings as in the file (newline=""), so parsers can cut
+    each record's exact text; newline=None translates every ending to LF."""
+    if facts.is_workbook:
+        raise LoadError("an Excel workbook has no text to read", "whole file")
     if facts.data is not None:
         source = io.BytesIO(facts.data)
     else:
@@ -162,13 +194,27 @@ def open_text(facts: FileFacts) -> tuple[io.TextIOWrapper, CountingReader]:
     buffer_size = max(io.DEFAULT_BUFFER_SIZE, min(CHUNK, facts.bytes))
     text = io.TextIOWrapper(
         io.BufferedReader(counter, buffer_size), encoding=facts.encoding, errors=errors,
-        newline=None,
+        newline=newline,
     )
     return text, counter
 
 
 def read_head(facts: FileFacts, size: int = 65536) -> str:
-    """The first characters of the file, for format detection."""
-    text, _ = open_text(facts)
+    """The first characters of the file, for format detection (line endings
+    translated to LF, so signatures can match at line starts)."""
+    text, _ = open_text(facts, newline=None)
     with text:
         return text.read(size)
+
+
+def read_decoded(facts: FileFacts) -> str:
+    """The whole file as decoded text, line endings as in the file: the text
+    every record's raw text is a slice of."""
+    text, _ = open_text(facts)
+    with text:
+        return text.read()
+
+
+def line_content(line: str) -> str:
+    """A line without its ending (LF, CRLF or CR)."""
+    return line.rstrip("\r\n")

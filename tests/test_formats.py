@@ -3,10 +3,13 @@ MedlineCitationSet, PubMed and Zotero CSV, CSL-JSON editors, multi-record
 seed B. Each written as its producer writes it."""
 
 import json
+import re
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import CORPUS
 from datasette_mscdm import formats
 from datasette_mscdm.cli import cli
 from datasette_mscdm.textio import LoadError
@@ -203,6 +206,11 @@ def test_several_ai_summaries_in_one_file(tmp_path, fresh_db, rows):
     ('[{"id": "a", "type": "article-journal", "title": "x"}]', "csl-json"),
     ("title\tabstract\nx\ty\n", "csv"),
     ("PT\tAU\tTI\tUT\nJ\ta\tb\tc\n", "csv"),
+    ('{"id": "a", "type": "article", "title": "x", "DOI": "10.1/x"}\n{"id": "b"}\n', "jsonl"),
+    ('{"title": "x", "abstract": "y", "label_included": 1}\n{"title": "z"}\n', "jsonl"),
+    ('[{"id": "a", "type": "article", "title": "x"},\n {"id": "b", "type": "book"}]', "csl-json"),
+    ('{"id": "a", "type": "article-journal", "title": "x"}', "csl-json"),
+    ("<3001. >\nVN  - Ovid Technologies\nDB  - Embase\nTI  - x\n", "ovid"),
 ])
 def test_detection_is_by_content(head, name):
     assert formats.detect(head).NAME == name
@@ -211,3 +219,138 @@ def test_detection_is_by_content(head, name):
 def test_detection_refuses_prose():
     with pytest.raises(LoadError, match="unrecognised format"):
         formats.detect("Minutes of the meeting.\nAttendees: all.\n")
+
+
+# ---------------------------------------------------------------- issue 12
+
+def occurrences(db):
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(
+            "select o.raw, o.line, r.* from occurrences o join records r on r.id = o.record_id"
+            " order by o.source_id, o.position")]
+    finally:
+        conn.close()
+
+
+# Ovid's "Ovid Technologies" tagged layout: `<n. >` record markers, a search
+# history before the first record, values wrapped onto indented lines.
+OVID_PERIOD = """Database: Embase <1974 to 2024 March 01>
+Search Strategy:
+--------------------------------------------------------------------------------
+1     exp mesenchymal stem cell/ (95123)
+2     exosome/ (40211)
+
+<3001. >
+VN  - Ovid Technologies
+DB  - Embase
+AN  - 2030345678
+TI  - Exosomes from human umbilical cord mesenchymal stem cells accelerate
+      diabetic wound healing in rats
+AU  - Li X.
+AU  - Wang Y.
+SO  - Stem Cell Research and Therapy. 14(1) (no pagination), 2023. Article
+      Number: 45.
+YR  - 2023
+VI  - 14
+IP  - 1
+KW  - exosome; diabetic wound; wound healing
+AB  - BACKGROUND: Diabetic wounds heal slowly. METHODS: Rats received
+      exosomes. RESULTS: Wounds closed faster (p < 0.05).
+DO  - https://dx.doi.org/10.1186/s13287-023-03245-x
+LG  - English
+XL  - http://ovidsp.ovid.com/ovidweb.cgi?T=JS&PAGE=reference&D=emed24&AN=2030345678
+
+<3002. >
+VN  - Ovid Technologies
+DB  - Ovid MEDLINE(R) ALL
+UI  - 36912345
+TI  - Second record
+JT  - Diabetes
+YR  - 2022
+"""
+
+
+def test_ovid_record_markers_with_a_period(tmp_path, fresh_db, rows):
+    path = tmp_path / "ovid-embase.txt"
+    path.write_bytes(OVID_PERIOD.replace("\n", "\r\n").encode("utf-8"))
+    for options in ([], ["--format", "ovid"]):
+        db = tmp_path / f"ovid{len(options)}.db"
+        result = CliRunner().invoke(cli, ["load", str(db), str(path), "--json", *options])
+        assert result.exit_code == 0, result.output
+        [source] = json.loads(result.output)
+        assert source["format"] == "ovid" and source["records"] == 2
+    first, second = occurrences(db)
+    assert first["title"] == ("Exosomes from human umbilical cord mesenchymal stem cells "
+                              "accelerate diabetic wound healing in rats")
+    assert first["abstract"].endswith("Wounds closed faster (p < 0.05).")
+    assert (first["journal"], first["volume"], first["issue"], first["year"]) == (
+        "Stem Cell Research and Therapy", "14", "1", 2023)
+    assert first["doi"] == "10.1186/s13287-023-03245-x"
+    assert json.loads(first["keywords"]) == ["exosome", "diabetic wound", "wound healing"]
+    assert json.loads(first["databases"]) == ["Embase"]
+    extra = json.loads(first["extra"])
+    assert extra["VN"] == "Ovid Technologies" and extra["AN"] == "2030345678"
+    assert first["raw"].startswith("<3001. >\r\nVN  - Ovid Technologies") and first["line"] == 7
+    assert (second["pmid"], second["journal"]) == ("36912345", "Diabetes")
+
+
+def test_endnote_xml_keeps_the_numeric_reference_type(fresh_db):
+    path = CORPUS / "exports/endnote_xml/asysd/zotero_export.xml"
+    CliRunner().invoke(cli, ["load", str(fresh_db), str(path)])
+    for row in occurrences(fresh_db)[:200]:
+        code, name = re.search(r'<ref-type name="([^"]+)">(\d+)</ref-type>', row["raw"]).group(2, 1)
+        assert json.loads(row["extra"])["ref-type"] == code
+        assert name in json.loads(row["publication_types"])
+
+
+def test_wos_tab_delimited_cells_are_never_unquoted(fresh_db):
+    path = CORPUS / "exports/wos_tabdelimited/synthesisr/WoS_zoological.txt"
+    CliRunner().invoke(cli, ["load", str(fresh_db), str(path)])
+    header = path.read_bytes().decode("utf-8-sig").split("\r", 1)[0].split("\t")
+    quoted = 0
+    for row in occurrences(fresh_db):
+        cells = dict(zip(header, row["raw"].split("\t")))
+        quoted += cells["AB"].startswith('"')
+        assert row["abstract"] == (" ".join(cells["AB"].split()) or None)
+        assert row["title"] == " ".join(cells["TI"].split())
+        # The page span is the pages column when there are no BP/EP columns.
+        assert row["pages"] == (cells["PS"] or None)
+    assert quoted, "the file has a cell that starts with a quotation mark"
+
+
+EBSCO = """TY  - JOUR
+AU  - Garcia, Ana
+T1  - Mesenchymal stem cell exosomes in diabetic foot ulcers
+T2  - Exosomas de celulas madre mesenquimales en ulceras de pie diabetico
+JO  - Revista de Medicina
+Y1  - 2021
+UR  - https://search.ebscohost.com/login.aspx?direct=true&db=a9h&AN=151234567
+DP  - EBSCOhost
+DB  - a9h
+ER  - 
+
+TY  - JOUR
+T1  - A Scopus-style record
+T2  - Stem Cell Reports
+J2  - Stem Cell Rep.
+ER  - 
+
+TY  - JOUR
+T1  - An EndNote-style record
+JF  - Journal of Extracellular Vesicles
+T2  - J Extracell Vesicles
+ER  - 
+"""
+
+
+def test_ris_journal_tag_precedence(tmp_path, fresh_db):
+    path = tmp_path / "ebsco.ris"
+    path.write_text(EBSCO, encoding="utf-8")
+    CliRunner().invoke(cli, ["load", str(fresh_db), str(path)])
+    ebsco, scopus, endnote = occurrences(fresh_db)
+    assert ebsco["journal"] == "Revista de Medicina"
+    assert json.loads(ebsco["extra"])["T2 (secondary_title)"].startswith("Exosomas de celulas")
+    assert scopus["journal"] == "Stem Cell Reports"
+    assert endnote["journal"] == "Journal of Extracellular Vesicles"

@@ -7,6 +7,10 @@ A format module provides:
     LABEL  - a human name
     sniff(head: str) -> bool   - does the start of this text look like the format?
     parse(stream: TextIO) -> Iterator[Parsed]
+A text stream keeps the file's line endings (LF, CRLF or CR), so `raw` can
+be the record's exact text. A module that reads a binary file (xlsx) has
+`parse_file(facts)` instead and no `sniff`: such files are recognised by
+their bytes when they are inspected (textio.inspect_file).
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..records import Record
-from ..textio import LoadError
+from ..textio import FileFacts, LoadError, read_head
 
 
 @dataclass
 class Parsed:
     record: Record
-    raw: str
+    raw: str  # the record's text exactly as in the decoded file
     line: int | None = None  # line (or entry) where the record starts
     warning: str | None = None
 
@@ -30,6 +34,7 @@ from . import (  # noqa: E402  (modules import Parsed from here)
     csl_json,
     csv_table,
     endnote_xml,
+    json_lines,
     medline,
     ovid,
     pubmed_xml,
@@ -38,26 +43,37 @@ from . import (  # noqa: E402  (modules import Parsed from here)
     seed_aggregator,
     seed_summary,
     wos,
+    xlsx,
 )
 
 # Order matters: the more specific signatures are tried first (a WoS file
 # also has `ER` lines; a seed summary may hold text that looks like anything).
+# An Ovid export holds MEDLINE- and RIS-like tags, so it is tried before them.
 FORMATS = [
     pubmed_xml,
     endnote_xml,
     seed_aggregator,
+    json_lines,  # before CSL-JSON: lines of CSL items would look like CSL-JSON
     csl_json,
+    ovid,
     medline,
     wos,
     ris,
-    ovid,
     refer,
     bibtex,
     seed_summary,
     csv_table,
 ]
 
-BY_NAME = {module.NAME: module for module in FORMATS}
+BY_NAME = {module.NAME: module for module in [*FORMATS, xlsx]}
+
+
+def detect_file(facts: FileFacts):
+    """The format module for an inspected file: a workbook by its bytes,
+    text by the signature at its start."""
+    if facts.is_workbook:
+        return xlsx
+    return detect(read_head(facts))
 
 
 def detect(head: str):

@@ -35,14 +35,58 @@ def parse(stream):
     except json.JSONDecodeError as error:
         raise LoadError(f"malformed JSON: {error.msg}",
                         f"line {error.lineno}, column {error.colno}") from error
-    items = data if isinstance(data, list) else data.get("items", [data]) if isinstance(
-        data, dict) else None
-    if items is None:
+    if isinstance(data, list):
+        items, spans = data, _array_spans(text, _skip(text, 0))
+    elif isinstance(data, dict) and isinstance(data.get("items"), list):
+        items = data["items"]
+        spans = _array_spans(text, _member(text, _skip(text, 0), "items"))
+    elif isinstance(data, dict):
+        items, spans = [data], [(_skip(text, 0), len(text.rstrip()))]
+    else:
         raise LoadError("CSL-JSON must be an array of items or one item")
-    for position, item in enumerate(items, 1):
+    for position, (item, (start, end)) in enumerate(zip(items, spans), 1):
         if not isinstance(item, dict):
             raise LoadError("CSL-JSON item is not an object", f"item {position}")
-        yield Parsed(to_record(item), json.dumps(item, ensure_ascii=False), position)
+        line = text.count("\n", 0, start) + 1
+        yield Parsed(to_record(item), text[start:end], line)
+
+
+# Where each item is in the text, so its raw text is the item as written.
+# The standard library's decoder reports where a value ends (raw_decode).
+_DECODER = json.JSONDecoder()
+_WHITE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, position: int) -> int:
+    return _WHITE.match(text, position).end()
+
+
+def _array_spans(text: str, position: int) -> list[tuple[int, int]]:
+    """(start, end) of each value of the array whose `[` is at position."""
+    spans = []
+    position = _skip(text, position + 1)
+    while text[position] != "]":
+        _, end = _DECODER.raw_decode(text, position)
+        spans.append((position, end))
+        position = _skip(text, end)
+        if text[position] == ",":
+            position = _skip(text, position + 1)
+    return spans
+
+
+def _member(text: str, position: int, key: str) -> int:
+    """Where the value of `key` starts in the object whose `{` is at position."""
+    position = _skip(text, position + 1)
+    while text[position] != "}":
+        name, end = _DECODER.raw_decode(text, position)
+        position = _skip(text, _skip(text, end) + 1)  # past the colon
+        if name == key:
+            return position
+        _, end = _DECODER.raw_decode(text, position)
+        position = _skip(text, end)
+        if text[position] == ",":
+            position = _skip(text, position + 1)
+    raise LoadError(f"no {key!r} in the CSL-JSON object")
 
 
 def _name(person: dict) -> str | None:

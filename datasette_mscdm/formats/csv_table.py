@@ -2,17 +2,18 @@
 tab-delimited, labelled screening sets, and any table with title- or
 abstract-like columns. Columns are matched by name; every column that no
 record field takes (labels such as `label_included` among them) is kept in
-extra under its own name."""
+extra under its own name. A record's raw text is its row exactly as in the
+file (several lines when a quoted cell holds line breaks). JSON Lines and
+Excel workbooks go through the same column matching (`to_record`)."""
 
 from __future__ import annotations
 
 import csv
-import json
 import re
 
-from ..records import (Record, find_doi, join_pages, parse_int, parse_year, split_authors,
-                       split_list)
 from .. import spreadsheet
+from ..records import (Record, find_doi, join_pages, normalise_doi, parse_int,
+                       parse_open_access, parse_year, split_authors, split_list, split_terms)
 from ..textio import LoadError
 from . import Parsed, wos
 from .tagged import FieldBag
@@ -40,19 +41,28 @@ COLUMNS = {
     "date": ["date", "publicationdate", "dateofpublication", "datepublished", "createdate",
              "pubdate", "dp"],
     "journal": ["sourcetitle", "journal", "journaltitle", "publicationtitle", "journalbook",
-                "journalname", "secondarytitle", "so", "t2", "containertitle"],
+                "journalname", "secondarytitle", "so", "t2", "containertitle", "booktitle",
+                "conferencetitle"],
     "volume": ["volume", "vl", "vol"],
     "issue": ["issue", "number", "is", "no"],
     "pages": ["pages", "page", "pagination", "pg"],
+    # An article number stands in for pages when there are none (Scopus, WoS).
+    "article_number": ["artno", "articlenumber", "ar"],
     "page_start": ["pagestart", "startpage", "firstpage", "sp", "bp"],
     "page_end": ["pageend", "endpage", "lastpage", "ep"],
     "doi": ["doi", "di", "do", "digitalobjectidentifier"],
     "pmid": ["pmid", "pubmedid", "medlinepmid", "pubmed", "pm"],
     "pmcid": ["pmcid", "pmc"],
     "url": ["url", "link", "ur", "openurllink", "fulltextlink"],
+    "pdf_url": ["pdfurl", "pdflink", "fulltextpdf"],
     "keywords": ["keywords", "authorkeywords", "indexkeywords", "keyword", "manualtags",
-                 "automatictags", "kw", "de", "meshterms"],
-    "types": ["documenttype", "publicationtype", "itemtype", "type", "pt", "referencetype"],
+                 "automatictags", "kw", "de", "meshterms", "meshheadings"],
+    # Embase's index terms: comma-separated, with subheadings in parentheses.
+    "emtree": ["emtreemedicalindextermsmajorfocus", "emtreemedicalindexterms",
+               "emtreedrugindextermsmajorfocus", "emtreedrugindexterms"],
+    "types": ["documenttype", "publicationtype", "itemtype", "type", "pt", "referencetype",
+              "entrytype"],
+    "open_access": ["openaccess", "accesstype", "isopenaccess", "oa"],
     "language": ["language", "languageoforiginaldocument", "la"],
     "citations": ["citedby", "timescited", "citationcount", "citations", "tc"],
     "source": ["source"],
@@ -95,6 +105,28 @@ def _is_wos(names: list[str]) -> bool:
     return {"PT", "TI"} <= tags and ("UT" in tags or "AU" in tags)
 
 
+class _LineCapture:
+    """The lines the csv reader takes, as they are in the file, so each row's
+    raw text is its exact text (a quoted cell may span several lines)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.lines: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._stream)
+        self.lines.append(line)
+        return line
+
+    def take(self) -> str:
+        text = "".join(self.lines).rstrip("\r\n")
+        self.lines.clear()
+        return text
+
+
 def parse(stream):
     header = stream.readline()
     delimiter = _delimiter(header)
@@ -103,44 +135,77 @@ def parse(stream):
     wos_table = _is_wos(names)
     # `mscdm export` CSV: its formula-looking cells carry an apostrophe.
     own_export = spreadsheet.is_plugin_export(names)
-    reader = csv.reader(stream, delimiter=delimiter)
+    lines = _LineCapture(stream)
+    # Web of Science's tab-delimited export never quotes: a title that starts
+    # with a quotation mark is text, not a quoted cell.
+    reader = csv.reader(lines, delimiter=delimiter,
+                        quoting=csv.QUOTE_NONE if wos_table else csv.QUOTE_MINIMAL)
     end_of_previous = 1  # the header line
     try:
         for row in reader:
             start, end_of_previous = end_of_previous + 1, reader.line_num + 1
+            raw = lines.take()
             if not any(cell.strip() for cell in row):
                 continue
-            raw = dict(zip(names, row))
             if own_export:
                 row = [spreadsheet.restore(cell) for cell in row]
             values = dict(zip(names, row))
             surplus = [cell for cell in row[len(names):] if cell.strip()]
-            if surplus:
-                raw["(unnamed columns)"] = surplus
             if wos_table:
                 record = wos.to_record(FieldBag((k, v) for k, v in values.items()))
             else:
                 record = to_record(values)
             if surplus:
                 record.extra["(unnamed columns)"] = surplus
-            yield Parsed(record, json.dumps(raw, ensure_ascii=False), start)
+            yield Parsed(record, raw, start)
     except csv.Error as error:
         raise LoadError(f"malformed CSV: {error}", f"line {reader.line_num + 1}") from error
 
 
+class _Columns:
+    """A row's cells by the field their column name matches. Mapping code
+    takes what it uses; the columns nobody took stay in extra."""
+
+    def __init__(self, row: dict[str, str]):
+        self.row = row
+        self.by_field: dict[str, list[tuple[str, str]]] = {}
+        for name, value in row.items():
+            field = LOOKUP.get(_key(name))
+            if field and value and value.strip():
+                self.by_field.setdefault(field, []).append((name, value.strip()))
+        self.used: set[str] = set()
+
+    def peek(self, field: str) -> str | None:
+        cells = self.by_field.get(field)
+        return cells[0][1] if cells else None
+
+    def first(self, field: str) -> str | None:
+        cells = self.by_field.get(field)
+        if not cells:
+            return None
+        self.used.add(cells[0][0])
+        return cells[0][1]
+
+    def take_if(self, field: str, parse):
+        """The first cell of the field parsed, taken only if it parses."""
+        value = parse(self.peek(field))
+        if value is not None:
+            self.first(field)
+        return value
+
+    def all(self, field: str) -> list[str]:
+        cells = self.by_field.get(field, [])
+        self.used.update(name for name, _ in cells)
+        return [value for _, value in cells]
+
+    def extra(self) -> dict[str, str]:
+        return {name: value for name, value in self.row.items()
+                if name not in self.used and value is not None and value.strip()}
+
+
 def to_record(row: dict[str, str]) -> Record:
-    taken: dict[str, str] = {}
-    fields: dict[str, list[str]] = {}
-    for name, value in row.items():
-        field = LOOKUP.get(_key(name))
-        if field and value and value.strip():
-            fields.setdefault(field, []).append(value.strip())
-            taken[name] = field
-
-    def first(field):
-        values = fields.get(field)
-        return values[0] if values else None
-
+    columns = _Columns(row)
+    first = columns.first
     record = Record()
     record.title = first("title")
     record.abstract = first("abstract")
@@ -148,45 +213,45 @@ def to_record(row: dict[str, str]) -> Record:
     record.journal = first("journal")
     record.volume = first("volume")
     record.issue = first("issue")
-    record.pages = first("pages") or join_pages(first("page_start"), first("page_end"))
+    record.pages = (first("pages") or join_pages(first("page_start"), first("page_end"))
+                    or first("article_number"))
     record.publication_date = first("date")
-    record.year = parse_year(first("year")) or parse_year(record.publication_date)
-    record.doi = find_doi(first("doi"))
+    record.year = columns.take_if("year", parse_year) or parse_year(record.publication_date)
+    record.doi = first("doi")
     record.pmid = first("pmid")
     record.pmcid = first("pmcid")
     record.url = first("url")
-    record.keywords = [k for v in fields.get("keywords", []) for k in split_list(v, ";")]
+    record.pdf_url = first("pdf_url")
+    keys = {_key(n) for n in row}
+    embase = any(k.startswith("emtree") for k in keys)
+    record.keywords = [k for v in columns.all("keywords")
+                       for k in (split_terms(v) if embase else split_list(v, ";"))]
+    record.keywords += [k for v in columns.all("emtree") for k in split_terms(v)]
     record.publication_types = split_list(first("types"), ";")
     record.language = first("language")
-    record.citation_count = parse_int(first("citations"))
+    record.citation_count = columns.take_if("citations", parse_int)
+    record.is_open_access = columns.take_if("open_access", parse_open_access)
 
-    source = first("source")
+    # Source/citation strings are only partly parsed, so they stay in extra whole.
+    source = columns.peek("source")
     if source:
         if source.strip().lower() in ("scopus", "embase", "medline", "pubmed", "web of science"):
             record.database = source.strip()
         else:
             _fill_from_citation(record, source, _EMBASE_SOURCE)
-    citation = first("citation")
+    citation = columns.peek("citation")
     if citation:
         _fill_from_citation(record, citation, _PUBMED_CITATION)
     if not record.database:
-        keys = {_key(n) for n in row}
         if "eid" in keys:
             record.database = "Scopus"
-        elif any(k.startswith("emtree") for k in keys):
+        elif embase:
             record.database = "Embase"
         elif "pmid" in keys and "citation" in keys:
             record.database = "PubMed"
-    if not record.doi:
-        record.doi = find_doi(record.url)
-    # A column a field took is still kept when it was not the one used
-    # (a second keyword column is used; a second title column is not).
-    # Source/citation strings are only partly parsed, so they stay whole too.
-    used = {name for name, field in taken.items()
-            if field not in ("source", "citation")
-            and (field == "keywords" or row[name].strip() == first(field))}
-    record.extra = {name: value for name, value in row.items()
-                    if name not in used and value is not None and value.strip()}
+    if not normalise_doi(record.doi):
+        record.doi_elsewhere = find_doi(record.url)
+    record.extra = columns.extra()
     return record
 
 

@@ -1,15 +1,17 @@
 """EndNote XML (`<xml><records><record>`), as EndNote, Zotero and Mendeley
 write it. Values may be wrapped in `<style>` elements; titles carry double
-spaces that are tidied in the column (the raw record keeps them)."""
+spaces that are tidied in the column (the raw record keeps them). The
+reference type's name is the publication type; its numeric code (EndNote's
+own type number) stays in extra as `ref-type`."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 
-from ..records import Record, find_doi, parse_year
+from ..records import Record, find_doi, normalise_doi, parse_year
 from . import Parsed
-from .xmlread import flatten_unused, iter_records, text_of
+from .xmlread import Used, flatten_unused, iter_records, text_of
 
 NAME = "endnote-xml"
 LABEL = "EndNote XML"
@@ -20,9 +22,8 @@ def sniff(head: str) -> bool:
 
 
 def parse(stream):
-    for elem in iter_records(stream, lambda tag, parent: tag == "record" and parent == "records"):
-        raw = ET.tostring(elem, encoding="unicode").strip()
-        yield Parsed(to_record(elem), raw, None)
+    for item in iter_records(stream, lambda tag, parent: tag == "record" and parent == "records"):
+        yield Parsed(to_record(item.elem), item.raw, item.line)
 
 
 def _texts(elem, path, used):
@@ -30,12 +31,15 @@ def _texts(elem, path, used):
 
 
 def to_record(elem: ET.Element) -> Record:
-    used: set[int] = set()
+    used = Used()
     record = Record()
     ref_type = elem.find("ref-type")
-    if ref_type is not None:
-        record.publication_types = [ref_type.get("name") or text_of(ref_type)]
-        used.add(id(ref_type))
+    if ref_type is not None and (ref_type.get("name") or (ref_type.text or "").strip()):
+        if ref_type.get("name"):
+            record.publication_types = [ref_type.get("name")]
+            used.consume(ref_type, "name")  # the code (its text) stays in extra
+        else:
+            record.publication_types = [text_of(ref_type, used)]
     record.title = text_of(elem.find("titles/title"), used)
     record.journal = (text_of(elem.find("periodical/full-title"), used)
                       or text_of(elem.find("titles/secondary-title"), used)
@@ -48,7 +52,7 @@ def to_record(elem: ET.Element) -> Record:
                                or text_of(elem.find("dates/year"), used))
     record.year = parse_year(text_of(elem.find("dates/year"), used)) or parse_year(
         record.publication_date)
-    record.doi = find_doi(text_of(elem.find("electronic-resource-num"), used))
+    record.doi = text_of(elem.find("electronic-resource-num"), used)
     record.abstract = text_of(elem.find("abstract"), used)
     record.keywords = _texts(elem, "keywords/keyword", used)
     urls = _texts(elem, "urls/related-urls/url", used)
@@ -59,7 +63,7 @@ def to_record(elem: ET.Element) -> Record:
     record.pdf_url = pdfs[0] if pdfs else None
     record.language = text_of(elem.find("language"), used)
     record.database = text_of(elem.find("remote-database-name"), used)
-    if not record.doi:
-        record.doi = find_doi(urls)
+    if not normalise_doi(record.doi):
+        record.doi_elsewhere = find_doi(urls)
     record.extra.update(flatten_unused(elem, used))
     return record

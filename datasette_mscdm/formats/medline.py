@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ..records import Record, find_doi, parse_year
+from ..records import Record, parse_year
 from . import Parsed
 from .tagged import FieldBag, read_tagged
 
@@ -46,6 +46,16 @@ def _ids(values: list[str], kind: str) -> str | None:
     return None
 
 
+def mesh_heading(value: str) -> dict:
+    """`*Diabetes Mellitus, Type 2/drug therapy/*metabolism` as a structured
+    heading: a `*` marks a major topic; MEDLINE text gives no UIs."""
+    descriptor, *qualifiers = (part.strip() for part in value.split("/"))
+    return {"descriptor": descriptor.lstrip("*").strip(), "ui": None,
+            "major": descriptor.startswith("*"),
+            "qualifiers": [{"name": q.lstrip("*").strip(), "ui": None, "major": q.startswith("*")}
+                           for q in qualifiers if q.lstrip("*").strip()]}
+
+
 def to_record(bag: FieldBag) -> Record:
     record = Record(database="PubMed")
     record.pmid = bag.first("PMID")
@@ -61,8 +71,9 @@ def to_record(bag: FieldBag) -> Record:
     record.year = parse_year(record.publication_date) or parse_year(bag.peek("DEP"))
     # LID/AID stay in extra too: they also hold pii and other identifiers.
     ids = bag.values("LID") + bag.values("AID")
-    record.doi = find_doi(_ids(ids, "doi"))
+    record.doi = _ids(ids, "doi")
     record.pmcid = bag.first("PMC")
+    record.mesh = [mesh_heading(value) for value in bag.values("MH") if value.strip()]
     record.keywords = bag.all("OT", "MH")
     record.publication_types = bag.all("PT")
     record.language = bag.first("LA")

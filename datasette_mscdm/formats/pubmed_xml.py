@@ -1,15 +1,18 @@
 """PubMed XML: the current `PubmedArticleSet` (PubmedArticle, PubmedBookArticle)
 and the older `MedlineCitationSet`. Structured abstracts keep their labels
-("BACKGROUND: ..."), one paragraph per AbstractText."""
+("BACKGROUND: ..."), one paragraph per AbstractText. MeSH headings are kept
+structured (descriptor and qualifier UIs, major-topic flags); the attributes
+of other elements that feed columns (publication-type UIs, abstract section
+categories, keyword major-topic flags) stay in extra beside them."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 
-from ..records import Record, find_doi, parse_year
+from ..records import Record, normalise_doi, parse_year
 from . import Parsed
-from .xmlread import flatten_unused, iter_records, text_of
+from .xmlread import Used, flatten_unused, iter_records, text_of
 
 NAME = "pubmed-xml"
 LABEL = "PubMed XML"
@@ -27,9 +30,8 @@ def _wanted(tag, parent):
 
 
 def parse(stream):
-    for elem in iter_records(stream, _wanted):
-        raw = ET.tostring(elem, encoding="unicode").strip()
-        yield Parsed(to_record(elem), raw, None)
+    for item in iter_records(stream, _wanted):
+        yield Parsed(to_record(item.elem), item.raw, item.line)
 
 
 def _author_name(author: ET.Element, used: set[int]) -> str | None:
@@ -43,12 +45,13 @@ def _author_name(author: ET.Element, used: set[int]) -> str | None:
     return collective
 
 
-def _abstract(abstract: ET.Element | None, used: set[int]) -> str | None:
+def _abstract(abstract: ET.Element | None, used: Used) -> str | None:
     if abstract is None:
         return None
     paragraphs = []
     for part in abstract.findall("AbstractText"):
         text = text_of(part, used)
+        used.consume(part, "Label")
         if not text:
             continue
         label = part.get("Label")
@@ -56,8 +59,31 @@ def _abstract(abstract: ET.Element | None, used: set[int]) -> str | None:
     return "\n\n".join(paragraphs) or None
 
 
+def _major(elem: ET.Element) -> bool:
+    return elem.get("MajorTopicYN") == "Y"
+
+
+def mesh_headings(citation: ET.Element, used: Used) -> list[dict]:
+    """MeshHeadingList as [{descriptor, ui, major, qualifiers: [{name, ui,
+    major}]}], every attribute of it taken (Type="Geographic" kept too)."""
+    headings = []
+    for heading in citation.findall("MeshHeadingList/MeshHeading"):
+        descriptor = heading.find("DescriptorName")
+        if descriptor is None:
+            continue
+        item = {"descriptor": text_of(descriptor), "ui": descriptor.get("UI"),
+                "major": _major(descriptor),
+                "qualifiers": [{"name": text_of(q), "ui": q.get("UI"), "major": _major(q)}
+                               for q in heading.findall("QualifierName")]}
+        if descriptor.get("Type"):
+            item["type"] = descriptor.get("Type")
+        headings.append(item)
+        used.take(heading)
+    return headings
+
+
 def to_record(elem: ET.Element) -> Record:
-    used: set[int] = set()
+    used = Used()
     record = Record(database="PubMed")
     citation = elem if elem.tag == "MedlineCitation" else elem.find("MedlineCitation")
     if elem.tag == "PubmedBookArticle":
@@ -95,24 +121,27 @@ def to_record(elem: ET.Element) -> Record:
     record.year = parse_year(record.publication_date)
     record.pages = text_of(article.find("Pagination/MedlinePgn"), used)
     for location in article.findall("ELocationID"):
-        if location.get("EIdType") == "doi" and not record.doi:
-            record.doi = find_doi(text_of(location, used))
+        if location.get("EIdType") == "doi" and not normalise_doi(record.doi):
+            record.doi = text_of(location, used)
+            used.consume(location, "EIdType")
     for article_id in elem.findall("PubmedData/ArticleIdList/ArticleId"):
         kind = article_id.get("IdType")
-        if kind == "doi" and not record.doi:
-            record.doi = find_doi(text_of(article_id, used))
+        if kind == "doi" and not normalise_doi(record.doi):
+            record.doi = text_of(article_id, used)
         elif kind == "pmc" and not record.pmcid:
             record.pmcid = text_of(article_id, used)
         elif kind == "pubmed" and not record.pmid:
             record.pmid = text_of(article_id, used)
+        else:
+            continue
+        used.consume(article_id, "IdType")
     record.language = text_of(article.find("Language"), used)
     record.publication_types = [
         t for t in (text_of(p, used) for p in article.findall("PublicationTypeList/PublicationType")) if t
     ]
+    record.mesh = mesh_headings(citation, used)
     record.keywords = [
         t for t in (text_of(k, used) for k in citation.findall("KeywordList/Keyword")) if t
-    ] + [
-        t for t in (text_of(d, used) for d in citation.findall("MeshHeadingList/MeshHeading/DescriptorName")) if t
-    ]
+    ] + [heading["descriptor"] for heading in record.mesh if heading["descriptor"]]
     record.extra = flatten_unused(elem, used)
     return record

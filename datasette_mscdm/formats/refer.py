@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..records import Record, find_doi, parse_year
+from ..records import Record, find_doi, normalise_doi, parse_year
 from . import Parsed
 from .tagged import FieldBag, read_tagged
 
@@ -50,7 +50,9 @@ def to_record(bag: FieldBag) -> Record:
     record.pages = bag.first("P")
     record.publication_date = bag.first("D", "8")
     record.year = parse_year(record.publication_date)
-    record.doi = find_doi(bag.first("R")) or find_doi(bag.peek("U"))
+    record.doi = bag.first("R")
+    if not normalise_doi(record.doi):
+        record.doi_elsewhere = find_doi(bag.peek("U"))
     record.url = bag.first("U")
     record.abstract = bag.first("X")
     record.keywords = [k for v in bag.all("K") for k in re.split(r"[\n;]+", v) if k.strip()]

@@ -9,7 +9,7 @@ import re
 
 import rispy
 
-from ..records import Record, find_doi, join_pages, parse_int, parse_year
+from ..records import Record, find_doi, join_pages, normalise_doi, parse_int, parse_year
 from . import Parsed
 from .tagged import FieldBag, read_tagged
 
@@ -23,6 +23,21 @@ _SIGNATURE = re.compile(r"^TY\s{1,2}- ", re.MULTILINE)
 TAG_NAMES = {tag: name for tag, name in rispy.TAG_KEY_MAPPING.items()}
 
 TYPE_NAMES = dict(rispy.TYPE_OF_REFERENCE_MAPPING)
+
+# Tags that hold one item per value (rispy's list tags, and the link tags).
+# EndNote, Embase and Rayyan write a list as one tag and then one bare line
+# per further item ("KW  - first" / "second" / "third"): each line is an
+# item. N1 is a list in rispy too, but its bare lines are the paragraphs of
+# one note, so it joins like any other text.
+LIST_TAGS = frozenset(rispy.LIST_TYPE_TAGS) - {"N1"} | {"L1", "L2", "L3", "L4"}
+
+# A source that is MEDLINE/PubMed: its accession number (AN) is the PMID.
+# EndNote writes "DP  - NLM" for records it fetched from PubMed.
+_PUBMED_SOURCE = re.compile(r"medline|pubmed|\bnlm\b", re.IGNORECASE)
+_PMID = re.compile(r"(?:PMID|PubMed ID)?\s*:?\s*(\d{1,8})", re.IGNORECASE)
+
+# Reference types whose secondary title (T2) is the periodical.
+PERIODICAL_TYPES = (None, "JOUR", "JFULL", "MGZN", "NEWS", "EJOUR", "INPR", "ABST")
 
 
 def sniff(head: str) -> bool:
@@ -50,6 +65,7 @@ def parse(stream):
         starts=lambda tag: tag == "TY",
         ends=lambda tag: tag == "ER",
         joiner="\n\n",
+        list_tags=LIST_TAGS,
     ):
         yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line)
 
@@ -60,37 +76,34 @@ def to_record(bag: FieldBag) -> Record:
     record.title = bag.first("TI", "T1", "CT", "BT")
     record.authors = bag.all("AU", "A1")
     record.abstract = bag.first("AB", "N2")
-    # T2 is the journal in Scopus/WoS/Zotero; JF/JO in Embase/Ovid.
-    record.journal = bag.first("T2", "JF", "JO", "JA", "J2", "J1") if ref_type in (
-        None, "JOUR", "JFULL", "MGZN", "NEWS", "EJOUR", "INPR", "ABST") else bag.first(
-        "T2", "JF", "JO", "BT", "T3")
+    record.journal = bag.first(*journal_tags(ref_type, is_ebsco(bag)))
     record.volume = bag.first("VL")
     record.issue = bag.first("IS", "CP")
     record.pages = join_pages(bag.first("SP"), bag.first("EP"))
     date = bag.first("PY", "Y1", "DA", "Y2")
     record.publication_date = date
     record.year = parse_year(date)
-    doi_field = bag.first("DO")
-    record.doi = find_doi(doi_field)
-    if not record.doi:
-        for tag in ("L2", "UR", "M3", "N1", "L3", "LK"):
-            value = bag.peek(tag)
-            if find_doi(value):
-                record.doi = find_doi(value)
-                break
+    record.doi = bag.first("DO")
+    if not normalise_doi(record.doi):
+        # Zotero puts the DOI in M3 or a note; Ovid and EBSCO only in links.
+        record.doi_elsewhere = find_doi(*(bag.peek(tag) for tag in (
+            "L2", "UR", "M3", "N1", "L3", "LK")))
     record.url = bag.first("UR", "L2")
     record.pdf_url = bag.first("L1")
     record.keywords = bag.all("KW")
     record.language = bag.first("LA")
     types = [TYPE_NAMES.get(ref_type, ref_type)] if ref_type else []
-    types += bag.all("M3") if "M3" in bag and not find_doi(bag.peek("M3")) else []
+    types += bag.all("M3") if "M3" in bag and not normalise_doi(bag.peek("M3")) else []
     record.publication_types = types
     record.pmcid = bag.first("C2") if (bag.peek("C2") or "").upper().startswith("PMC") else None
-    # "AN  - PMID:123" (this project's own export; some EndNote styles)
-    pmid = re.fullmatch(r"PMID:\s*(\d{1,9})", (bag.peek("AN") or "").strip())
-    if pmid:
-        record.pmid = pmid.group(1)
-        bag.first("AN")
+    # The PMID is the accession number (AN) of a MEDLINE/PubMed record; Embase
+    # gives a record also in MEDLINE ("DB  - Medline") its PMID in C5.
+    sources = bag.values("DB") + bag.values("DP")
+    for tag in ("AN", "C5"):
+        record.pmid = pmid_in_accession(bag.peek(tag), *sources)
+        if record.pmid:
+            bag.first(tag)
+            break
     cited = bag.peek("U3") or bag.peek("N1") or ""
     match = re.search(r"Cited By\s*:?\s*(\d+)", cited, re.IGNORECASE)
     if match:
@@ -98,6 +111,39 @@ def to_record(bag: FieldBag) -> Record:
     record.database = infer_database(bag)
     record.extra = bag.extra(TAG_NAMES)
     return record
+
+
+def journal_tags(ref_type: str | None, ebsco: bool) -> tuple[str, ...]:
+    """The tags that may name the journal, best first. JF is the full
+    journal name wherever it is written (Embase, Ovid, EndNote). T2 is the
+    journal in Scopus, WoS and Zotero RIS, which have no JF; EBSCO writes
+    the journal in JO/JF and uses T2 for another title (a translation), so
+    for EBSCO T2 comes last."""
+    if ref_type not in PERIODICAL_TYPES:
+        return ("T2", "JF", "JO", "BT", "T3")
+    if ebsco:
+        return ("JF", "JO", "JA", "J2", "J1", "T2")
+    return ("JF", "T2", "JO", "JA", "J2", "J1")
+
+
+def is_ebsco(bag: FieldBag) -> bool:
+    return any("ebsco" in (bag.peek(tag) or "").lower() for tag in ("DP", "DB", "UR", "L2"))
+
+
+def pmid_in_accession(accession: str | None, *sources: str | None) -> str | None:
+    """The PMID an accession number (AN) holds: `PMID:n` whatever the source,
+    or a bare 1-8 digit number when the record's database (DB/DP) is
+    MEDLINE/PubMed (Embase's, PsycINFO's and WoS's ANs are their own)."""
+    value = (accession or "").strip()
+    if not value:
+        return None
+    if value.upper().startswith(("PMID", "PUBMED ID")):
+        match = _PMID.fullmatch(value)
+        return match.group(1) if match else None
+    if value.isdigit() and len(value) <= 8 and any(
+            _PUBMED_SOURCE.search(source or "") for source in sources):
+        return value
+    return None
 
 
 def infer_database(bag: FieldBag) -> str | None:

@@ -54,27 +54,31 @@ def parse(stream):
     # The line just before each JSON line is that record's authors line; the
     # lines after it (citations, the Abstract heading, abstract text) belong
     # to it until the next record's authors line.
-    pending: list[tuple[int, str]] = []
+    # Lines are kept with their endings (number, text, line as in the file),
+    # so the raw text is the record exactly as written.
+    pending: list[tuple[int, str, str]] = []
     current = None
-    for number, line in enumerate(stream, 1):
-        line = line.rstrip("\n")
+    for number, full_line in enumerate(stream, 1):
+        line = full_line.rstrip("\r\n")
         data = _is_record_json(line)
         if data is None:
-            pending.append((number, line))
+            pending.append((number, line, full_line))
             continue
         authors_line = None
+        blanks = []  # blank lines between the authors line and the JSON line
         while pending and not pending[-1][1].strip():
-            pending.pop()
+            blanks.insert(0, pending.pop()[2])
         if pending:
             authors_line = pending.pop()
         if current is not None:
             current["tail"] = pending
             yield _finish(current)
-        elif any(text.strip() for _, text in pending):
+        elif any(text.strip() for _, text, _ in pending):
             raise LoadError("text before the first record", f"line {pending[0][0]}")
         start = authors_line[0] if authors_line else number
         current = {"line": start, "authors_line": authors_line[1] if authors_line else None,
-                   "json_line": line, "data": data}
+                   "json_line": full_line, "data": data,
+                   "raw_head": authors_line[2] + "".join(blanks) if authors_line else ""}
         pending = []
     if current is None:
         raise LoadError("no JSON record line found", "whole file")
@@ -83,13 +87,10 @@ def parse(stream):
 
 
 def _finish(item) -> Parsed:
-    tail_lines = [text for _, text in item["tail"]]
-    raw_lines = ([item["authors_line"]] if item["authors_line"] is not None else []) + [
-        item["json_line"]] + tail_lines
-    while raw_lines and not raw_lines[-1].strip():
-        raw_lines.pop()
+    tail_lines = [text for _, text, _ in item["tail"]]
+    raw = item["raw_head"] + item["json_line"] + "".join(full for _, _, full in item["tail"])
     return Parsed(to_record(item["data"], item["authors_line"], tail_lines),
-                  "\n".join(raw_lines), item["line"])
+                  raw.rstrip(), item["line"])
 
 
 def _split_tail(tail: list[str]) -> tuple[int | None, str | None, list[str]]:

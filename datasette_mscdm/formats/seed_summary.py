@@ -37,9 +37,8 @@ def sniff(head: str) -> bool:
 
 
 def parse(stream):
-    block: list[tuple[int, str]] = []
+    block: list[tuple[int, str]] = []  # (line number, line as in the file)
     for number, line in enumerate(stream, 1):
-        line = line.rstrip("\n")
         if not block and not line.strip():
             continue
         block.append((number, line))
@@ -53,8 +52,8 @@ def parse(stream):
 
 
 def _to_parsed(block) -> Parsed:
-    lines = [text for _, text in block]
-    return Parsed(to_record(lines), "\n".join(lines).strip(), block[0][0])
+    lines = [text.rstrip("\r\n") for _, text in block]
+    return Parsed(to_record(lines), "".join(text for _, text in block).strip(), block[0][0])
 
 
 def to_record(lines: list[str]) -> Record:

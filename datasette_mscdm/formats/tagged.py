@@ -23,12 +23,13 @@ MAX_LINE = 4 * 1024 * 1024
 @dataclass
 class TaggedRecord:
     line: int
-    raw_lines: list[str] = field(default_factory=list)
+    raw_lines: list[str] = field(default_factory=list)  # as in the file, endings kept
     fields: list[list[str]] = field(default_factory=list)  # [tag, value] pairs
 
     @property
     def raw(self) -> str:
-        return "\n".join(self.raw_lines)
+        """The record's exact text (its last line ending left off)."""
+        return "".join(self.raw_lines).rstrip("\r\n")
 
     def add(self, tag: str, value: str):
         self.fields.append([tag, value])
@@ -102,6 +103,7 @@ def read_tagged(
     blank_ends: bool = False,
     joiner: str | Callable[[str], str] = " ",
     continuation: Callable[[str], str | None] = lambda line: line.strip(),
+    list_tags: frozenset[str] | set[str] = frozenset(),
 ) -> Iterator[TaggedRecord]:
     """Group tagged lines into records.
 
@@ -109,14 +111,20 @@ def read_tagged(
     starts/ends: is this tag the start/end of a record? starts=None: any tag
         line opens a record when none is open (Refer has no start tag).
     blank_ends: a blank line ends the record (MEDLINE, Refer).
-    joiner: how a continuation line joins the previous value (per tag).
+    joiner: how a continuation line joins the previous value: a string, or
+        joiner(tag, previous line, line) for a choice per line (previous
+        line and line are the text of the two lines, without their endings).
     continuation: the text a non-tag line contributes (None: not a continuation).
+    list_tags: tags whose continuation lines are further values of the tag
+        (one keyword or author per line under a single tag), not more text.
+    Lines arrive with their endings (LF, CRLF or CR), which the raw text keeps.
     Lines outside records (file headers, Ovid's `1.` numbers) are skipped.
     A final record without its end tag is still returned.
     """
     record: TaggedRecord | None = None
-    for number, line in enumerate(lines, 1):
-        line = line.rstrip("\n")
+    previous = ""
+    for number, full_line in enumerate(lines, 1):
+        line = full_line.rstrip("\r\n")
         if len(line) > MAX_LINE:
             raise LoadError(f"line longer than {MAX_LINE} characters", f"line {number}")
         if not line.strip():
@@ -124,7 +132,8 @@ def read_tagged(
                 yield record
                 record = None
             elif record is not None:
-                record.raw_lines.append(line)
+                record.raw_lines.append(full_line)
+            previous = ""
             continue
         parsed = parse_line(line)
         if parsed is not None:
@@ -137,17 +146,22 @@ def read_tagged(
                 if starts is not None:
                     continue  # header line (FN, VR) or stray tag outside a record
                 record = TaggedRecord(number)
-            record.raw_lines.append(line)
+            record.raw_lines.append(full_line)
             if ends(tag):
                 yield record
                 record = None
                 continue
             record.add(tag, value)
         elif record is not None:
-            record.raw_lines.append(line)
+            record.raw_lines.append(full_line)
             text = continuation(line)
             if text:
                 tag = record.fields[-1][0] if record.fields else ""
-                record.extend(text, joiner(tag) if callable(joiner) else joiner)
+                if tag in list_tags:
+                    record.add(tag, text)
+                else:
+                    record.extend(text, joiner(tag, previous, line) if callable(joiner)
+                                  else joiner)
+        previous = line
     if record is not None and record.fields:
         yield record

@@ -34,7 +34,7 @@ TAG_NAMES = {
     "UT": "accession number", "OA": "open access", "DA": "date of export", "HC": "highly cited",
     "HP": "hot paper", "AR": "article number", "DT": "document type", "BP": "beginning page",
     "EP": "ending page", "PG": "page count", "EA": "early access date", "PM": "PubMed ID",
-    "SI": "special issue", "SU": "supplement", "PN": "part number",
+    "SI": "special issue", "SU": "supplement", "PN": "part number", "PS": "page span",
 }
 
 
@@ -53,20 +53,47 @@ def parse_line(line: str):
     return None
 
 
+# Continuation lines are indented by three spaces, so a line of the file is
+# the tag or indent and then the text.
+INDENT = 3
+# WoS wraps a long value's lines at 75 characters (other writers of the
+# format at other widths). A break is a word wrap when the line was full:
+# the next line's first word would have made it longer than this...
+WRAP_AT_LEAST = 60
+# ... and no line of a wrapped value is this long (an export that puts each
+# paragraph of an abstract on one line has lines of hundreds of characters).
+WRAPPED_LINE_AT_MOST = 100
+
+
+def join_lines(lines: list[str]) -> str:
+    """The value of a tag continued on further lines (each line's text, without
+    its tag or indent). Word-wrapped lines join with a space; a line break that
+    is not a wrap (the writer put each paragraph of an abstract, or a section
+    label such as "Background", on a line of its own) is a paragraph break."""
+    if len(lines) == 1:
+        return lines[0]
+    if any(len(line) + INDENT > WRAPPED_LINE_AT_MOST and " " in line for line in lines[:-1]):
+        return "\n\n".join(lines)  # paragraphs, one per line: nothing is wrapped
+    parts = [lines[0]]
+    for previous, line in zip(lines, lines[1:]):
+        first_word = line.split(None, 1)[0] if line.strip() else ""
+        wrapped = INDENT + len(previous) + 1 + len(first_word) > WRAP_AT_LEAST
+        parts.append(" " if wrapped else "\n\n")
+        parts.append(line)
+    return "".join(parts)
+
+
 def parse(stream):
     for tagged in read_tagged(
         stream,
         parse_line,
         starts=lambda tag: tag == "PT",
         ends=lambda tag: tag in ("ER", "EF"),
-        joiner=lambda tag: "\n" if tag in MULTI else " ",
+        joiner="\n",
+        list_tags=MULTI,
     ):
-        pairs = []
-        for tag, value in tagged.fields:
-            if tag in MULTI:
-                pairs.extend((tag, v) for v in value.split("\n"))
-            else:
-                pairs.append((tag, value))
+        pairs = [(tag, join_lines(value.split("\n")) if "\n" in value else value)
+                 for tag, value in tagged.fields]
         yield Parsed(to_record(FieldBag(pairs)), tagged.raw, tagged.line)
 
 
@@ -81,7 +108,8 @@ def to_record(bag: FieldBag) -> Record:
     record.journal = bag.first("SO", "SE", "BS")
     record.volume = bag.first("VL")
     record.issue = bag.first("IS")
-    record.pages = join_pages(bag.first("BP"), bag.first("EP")) or bag.first("AR")
+    # BP/EP, else the page span (PS, Zoological Record), else the article number.
+    record.pages = join_pages(bag.first("BP"), bag.first("EP")) or bag.first("PS", "AR")
     record.publication_date = " ".join(v for v in (bag.peek("PD"), bag.peek("PY")) if v) or None
     record.year = parse_year(bag.first("PY")) or parse_year(bag.peek("EA"))
     record.doi = bag.first("DI", "D2")
