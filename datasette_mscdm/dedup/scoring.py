@@ -1,0 +1,276 @@
+"""Scoring one candidate pair: field agreements, vetoes, an outcome and reasons.
+
+Rules, not a trained model (see the package docstring for why). Each field is
+compared on its comparison keys (keys.py) into a state a person can read
+("same", "different", a similarity); contradictions are vetoes (the pair is
+distinct whatever else agrees) or caps (the pair can be at most "maybe");
+the outcome follows from a few thresholds that the benchmark chooses by
+leave-one-set-out cross-validation (evaluate.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Hashable
+
+from rapidfuzz.distance import Indel
+
+from .keys import dois_related, journals_compatible
+from .record import Features
+
+DUPLICATE, MAYBE, DISTINCT = "duplicate", "maybe", "distinct"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The free parameters of the rules (similarities are 0..1)."""
+
+    # Title similarity needed to merge when no DOI/PMID is shared.
+    title_duplicate: float = 0.95
+    # Title similarity needed to merge when a DOI or PMID is shared.
+    title_with_id: float = 0.90
+    # Below this (and no shared identifier) a pair is distinct, not queued.
+    title_maybe: float = 0.80
+    # Author similarity (see author_similarity) that counts as agreeing.
+    authors_agree: float = 0.6
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+# A truncated title or one without its subtitle is a weaker match than equal titles.
+TRUNCATION_FACTOR = 0.97
+MIN_TRUNCATED_CHARS = 30
+# Under this title similarity a shared DOI is somebody else's DOI (an Embase
+# supplement's, or one cut short).
+SHARED_DOI_TITLE_FLOOR = 0.6
+
+# Weights of the ranking score (a weighted mean over the fields both records have).
+WEIGHTS = {"title": 3.0, "authors": 1.5, "year": 0.5, "journal": 0.5, "volume": 0.5,
+           "issue": 0.25, "pages": 1.0, "doi": 2.0, "pmid": 2.0}
+
+
+@dataclass
+class PairDecision:
+    """The verdict on one pair of records, as the review queue shows it."""
+
+    a: Hashable
+    b: Hashable
+    outcome: str                     # duplicate | maybe | distinct
+    score: float                     # 0..1, for ordering and "accept all above"
+    reasons: list[str] = field(default_factory=list)   # what agreed and what did not
+    vetoes: list[str] = field(default_factory=list)    # what ruled a merge out (or capped it)
+    fields: dict = field(default_factory=dict)         # field -> state, for highlighting
+
+    def as_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "outcome": self.outcome, "score": round(self.score, 4),
+                "reasons": self.reasons, "vetoes": self.vetoes, "fields": self.fields}
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def title_similarity(a: Features, b: Features) -> tuple[float | None, bool, bool]:
+    """(similarity, truncated, numbers differ) of the best pair of titles.
+
+    Similarity is rapidfuzz's normalised Indel similarity on compact keys;
+    when one title is the other's beginning (cut short, subtitle dropped) the
+    prefix similarity times TRUNCATION_FACTOR counts. `numbers differ` is true
+    when equal-length titles carry different numbers ("Part 1" / "Part 2").
+    """
+    if not a.compacts or not b.compacts:
+        return None, False, False
+    best, truncated, pair = -1.0, False, None
+    for x in a.compacts:
+        for y in b.compacts:
+            if x == y:
+                return 1.0, False, False
+            similarity = Indel.normalized_similarity(x, y)
+            cut = False
+            short, long = (x, y) if len(x) <= len(y) else (y, x)
+            if similarity < 0.97 and len(short) >= MIN_TRUNCATED_CHARS:
+                prefix = Indel.normalized_similarity(short, long[: len(short)])
+                if prefix * TRUNCATION_FACTOR > similarity:
+                    similarity, cut = prefix * TRUNCATION_FACTOR, True
+            if similarity > best:
+                best, truncated, pair = similarity, cut, (x, y)
+    numbers_differ = False
+    if pair and not truncated:
+        numbers_differ = _DIGITS.findall(pair[0]) != _DIGITS.findall(pair[1])
+    return best, truncated, numbers_differ
+
+
+def _same_surname(x: str, y: str) -> bool:
+    return x == y or (len(x) > 3 and len(y) > 3 and Indel.normalized_similarity(x, y) >= 0.8)
+
+
+MAX_AUTHORS_COMPARED = 20
+
+
+def author_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
+    """0.4 x (first authors agree) + 0.6 x (share of the shorter list found in
+    the longer), surnames equal or within one typo; None if a list is empty."""
+    if not a or not b:
+        return None
+    a, b = a[:MAX_AUTHORS_COMPARED], b[:MAX_AUTHORS_COMPARED]
+    first = _same_surname(a[0], b[0])
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    members = set(long)
+    found = sum(1 for s in short if s in members or any(_same_surname(s, x) for x in long))
+    return 0.4 * first + 0.6 * found / len(short)
+
+
+def _set_state(x: frozenset, y: frozenset) -> str | None:
+    if not x or not y:
+        return None
+    return "same" if x & y else "different"
+
+
+def _pages_state(x: frozenset[str], y: frozenset[str]) -> str | None:
+    if not x or not y:
+        return None
+    if x & y:
+        return "same"
+    # "S417" vs "417", "100A" vs "100": the digits decide.
+    digits_x = {"".join(_DIGITS.findall(p)) for p in x}
+    digits_y = {"".join(_DIGITS.findall(p)) for p in y}
+    return "same" if digits_x & digits_y else "different"
+
+
+def _doi_state(x: frozenset[str], y: frozenset[str]) -> str | None:
+    if not x or not y:
+        return None
+    if x & y:
+        return "same"
+    if any(dois_related(p, q) for p in x for q in y):
+        return "related"
+    return "different"
+
+
+def _journal_state(a: Features, b: Features) -> bool | None:
+    if not a.journals or not b.journals:
+        return None
+    return any(journals_compatible(x, y) for x in a.journals for y in b.journals)
+
+
+def _year_gap(a: Features, b: Features) -> int | None:
+    if not a.years or not b.years:
+        return None
+    return min(abs(x - y) for x in a.years for y in b.years)
+
+
+def score_pair(a: Features, b: Features, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+               title: tuple[float | None, bool, bool] | None = None) -> PairDecision:
+    """The decision on one pair. `title` may pass a title_similarity already computed."""
+    t, truncated, numbers_differ = title if title is not None else title_similarity(a, b)
+    authors = author_similarity(a.authors, b.authors)
+    year_gap = _year_gap(a, b)
+    doi = _doi_state(a.dois, b.dois)
+    pmid = _set_state(a.pmids, b.pmids)
+    journal = _journal_state(a, b)
+    volume = _set_state(a.volumes, b.volumes)
+    issue = _set_state(a.issues, b.issues)
+    pages = _pages_state(a.first_pages, b.first_pages)
+    id_same = doi == "same" or pmid == "same"
+
+    fields = {"title": None if t is None else round(t, 3),
+              "authors": None if authors is None else round(authors, 3),
+              "year": None if year_gap is None else ("same" if year_gap == 0 else f"{year_gap} apart"),
+              "journal": None if journal is None else ("same" if journal else "different"),
+              "volume": volume, "issue": issue, "pages": pages, "doi": doi, "pmid": pmid}
+
+    vetoes: list[str] = []
+    caps: list[str] = []
+    if doi == "different":
+        vetoes.append(f"different DOIs ({', '.join(sorted(a.dois))} / {', '.join(sorted(b.dois))})")
+    if pmid == "different":
+        vetoes.append("different PMIDs")
+    if a.kind != b.kind:
+        vetoes.append(f"{a.kind} vs {b.kind}")
+    if pages == "different":
+        vetoes.append("different first pages")
+    if year_gap is not None and year_gap > 1:
+        (caps if id_same else vetoes).append(f"years {year_gap} apart")
+    specific = pages == "same" and a.informative and b.informative
+    for name, state in (("volumes", volume), ("issues", issue)):
+        if state == "different":
+            (caps if id_same or specific else vetoes).append(f"different {name}")
+    if a.conference != b.conference and (journal is False or bool(year_gap) or volume == "different"):
+        vetoes.append("conference abstract vs journal article")
+    if authors is not None and authors < 0.25:
+        both_teams = len(a.authors) >= 2 and len(b.authors) >= 2
+        (vetoes if both_teams and not id_same else caps).append("authors differ")
+    if id_same and t is not None and t < SHARED_DOI_TITLE_FLOOR:
+        vetoes.append("same identifier but different titles (a supplement's DOI, or one cut short)")
+    if numbers_differ:
+        caps.append("the titles carry different numbers")
+    if not (a.informative and b.informative) and not id_same and not (
+            pages == "same" and volume == "same"):
+        caps.append("a short title that names many works")
+    corroboration = sum((journal is True, volume == "same", issue == "same", pages == "same",
+                         doi == "related"))
+    if journal is False and not (a.conference and b.conference) and corroboration == 0:
+        caps.append("different journals")
+
+    authors_ok = authors is not None and authors >= thresholds.authors_agree
+    if vetoes:
+        outcome = DISTINCT
+    elif id_same:
+        if t is None:
+            outcome = DUPLICATE if (authors_ok or pages == "same") and not caps else MAYBE
+        elif t >= thresholds.title_with_id and not caps and (authors is None or authors_ok):
+            outcome = DUPLICATE
+        else:
+            outcome = MAYBE
+    elif t is None or t < thresholds.title_maybe or (year_gap is not None and year_gap > 1):
+        outcome = DISTINCT
+    else:
+        strong = t >= thresholds.title_duplicate and not caps
+        if strong and year_gap is not None and authors_ok and (
+                corroboration >= 1 or (t >= 0.98 and year_gap == 0 and authors >= 0.8)):
+            outcome = DUPLICATE
+        elif strong and t >= 0.97 and corroboration >= 2 and (authors is None or year_gap is None):
+            # A copy without authors (or without a year) agreeing on the venue.
+            outcome = DUPLICATE
+        else:
+            outcome = MAYBE
+
+    reasons = _reasons(fields, truncated)
+    if outcome != DISTINCT:
+        vetoes = caps + vetoes
+    else:
+        vetoes = vetoes or caps or ["too little in common"]
+    return PairDecision(a.id, b.id, outcome, _score(fields, t, authors, journal), reasons,
+                        vetoes, fields)
+
+
+def _score(fields: dict, t, authors, journal) -> float:
+    values = {"title": t, "authors": authors}
+    year = fields["year"]
+    values["year"] = None if year is None else (1.0 if year == "same" else 0.5 if year == "1 apart" else 0.0)
+    values["journal"] = None if journal is None else float(journal)
+    for name in ("volume", "issue", "pages", "doi", "pmid"):
+        state = fields[name]
+        values[name] = None if state is None else {"same": 1.0, "related": 0.5}.get(state, 0.0)
+    total = weight = 0.0
+    for name, value in values.items():
+        if value is not None:
+            total += WEIGHTS[name] * value
+            weight += WEIGHTS[name]
+    return total / weight if weight else 0.0
+
+
+def _reasons(fields: dict, truncated: bool) -> list[str]:
+    out = []
+    t = fields["title"]
+    if t is not None:
+        out.append(f"title {'same' if t == 1 else f'{t:.0%} alike'}"
+                   + (" (one cut short)" if truncated else ""))
+    if fields["authors"] is not None:
+        out.append(f"authors {fields['authors']:.0%} alike")
+    for name in ("year", "journal", "volume", "issue", "pages", "doi", "pmid"):
+        state = fields[name]
+        if state is not None:
+            label = name.upper() if name in ("doi", "pmid") else name
+            out.append(f"{label} {state}")
+    return out
