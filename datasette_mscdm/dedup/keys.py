@@ -266,6 +266,19 @@ def author_keys(authors) -> tuple[str, ...]:
     return tuple(keys)
 
 
+MAX_AUTHOR_WORDS = 20
+
+
+def author_words(authors) -> frozenset[str]:
+    """Every word of 3+ letters in the first names of the list, particles and
+    all: a database that put the given name in the surname field
+    (`Luis Ferreira, Santos A`) still shows `santos` somewhere."""
+    words = set()
+    for name in list(authors or ())[:MAX_AUTHOR_WORDS]:
+        words.update(w for w in fold(name).split() if len(w) >= 3)
+    return frozenset(words)
+
+
 # ---------------------------------------------------------------- journals
 
 _JOURNAL_CUT = re.compile(r"(?:\.|:)\s*(?:conference|meeting|congress|symposium)\b.*$",
@@ -298,9 +311,14 @@ def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
         return None
     if a == b:
         return True
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
     if "".join(a) == "".join(b):
         return True  # "Hematology/Oncology" vs "HematologyOncology"
+    if len(a) == len(b):
+        return _abbreviates(a, b) or _abbreviates(b, a)
+    return _abbreviates(a, b) if len(a) < len(b) else _abbreviates(b, a)
+
+
+def _abbreviates(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     position = matched = 0
     for word in short:
         while position < len(long) and not long[position].startswith(word):
@@ -317,22 +335,21 @@ def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
 
 _PAGE_PREFIX = re.compile(r"^\s*(?:pp?\.?|pages?)\s*", re.IGNORECASE)
 _PAGE_RANGE = re.compile(r"\s*(?:-+|\u2013|\u2014|\u2212|_)\s*")
-_ELOCATOR = re.compile(r"^e(?=\d)")
+_PAGE_TOKEN = re.compile(r"([a-z]{0,3})0*(\d+)([a-z]?)")
 
 
 def _page_token(token: str) -> str | None:
-    token = token.strip().lower().strip(".,;:")
-    if not any(c.isdigit() for c in token):
+    """`A175.E1638` (Embase: page and e-locator) -> `a175`; `S417` -> `s417`;
+    `e001469` -> `e1469` (leading zeros say nothing); no digit -> None."""
+    match = _PAGE_TOKEN.search(token.strip().lower())
+    if not match:
         return None
-    token = _ELOCATOR.sub("", token)
-    # Leading zeros ("01") say nothing; letters stay ("s417", "a94", "100a").
-    stripped = token.lstrip("0")
-    return stripped or "0"
+    return "".join(match.groups())
 
 
 def page_range(pages: str | None) -> tuple[str | None, str | None]:
     """(first page, last page) as comparison keys: `123-9` -> ('123', '129'),
-    `e001469` -> ('1469', None) like `1469`, `S417-S429` -> ('s417', 's429').
+    `e001469` -> ('e1469', None), `S417-S429` -> ('s417', 's429').
     A first page with no digit (`Suppl-29`, `t-8`, exports mangled) is unknown."""
     if not pages:
         return None, None
@@ -354,7 +371,10 @@ def number_set(value: str | None) -> frozenset[int]:
     which tolerates the supplements and labels exports add."""
     if not value:
         return frozenset()
-    return frozenset(int(n) for n in _INT.findall(str(value)) if len(n) <= 6)
+    text = str(value)
+    if text.count(")") > text.count("("):
+        return frozenset()  # "1)": the rest of "61 (Suppl 1)" went elsewhere; unreliable
+    return frozenset(int(n) for n in _INT.findall(text) if len(n) <= 6)
 
 
 # ---------------------------------------------------------------- identifiers

@@ -104,11 +104,13 @@ class Features:
     words: tuple[str, ...]             # words of the longest title
     informative: bool
     authors: tuple[str, ...]           # surname keys
+    author_words: frozenset[str]       # every word of every name (swapped name parts)
     years: frozenset[int]
     journals: tuple[tuple[str, ...], ...]
     volumes: frozenset[int]
     issues: frozenset[int]
     first_pages: frozenset[str]
+    page_ranges: frozenset[tuple[str, str | None]]
     dois: frozenset[str]
     pmids: frozenset[str]
     kind: str
@@ -131,8 +133,9 @@ def prepare(record: DedupRecord, position: int = 0) -> Features:
     informative = len(longest_compact) >= INFORMATIVE_CHARS and len(longest) >= INFORMATIVE_WORDS
     journals = tuple(dict.fromkeys(k for k in (keys.journal_key(j) for j in record.journals) if k))
     volumes = frozenset().union(*(keys.number_set(v) for v in record.volumes))
+    page_ranges = frozenset(r for r in (keys.page_range(p) for p in record.pages) if r[0])
+    first_pages = frozenset(r[0] for r in page_ranges)
     issues = frozenset().union(*(keys.number_set(v) for v in record.issues))
-    first_pages = frozenset(s for s in (keys.page_range(p)[0] for p in record.pages) if s)
     dois = frozenset(d for d in (keys.doi_key(v) for v in record.dois) if d)
     pmids = frozenset(p for p in (keys.pmid_key(v) for v in record.pmids) if p)
     kind = "article"
@@ -147,6 +150,7 @@ def prepare(record: DedupRecord, position: int = 0) -> Features:
     return Features(
         id=record.id, position=position, compacts=tuple(compacts), words=tuple(longest),
         informative=informative, authors=keys.author_keys(record.authors),
+        author_words=keys.author_words(record.authors),
         years=frozenset(record.years), journals=journals, volumes=volumes, issues=issues,
-        first_pages=first_pages, dois=dois, pmids=pmids, kind=kind, conference=conference,
+        first_pages=first_pages, page_ranges=page_ranges, dois=dois, pmids=pmids, kind=kind, conference=conference,
         record=record)

@@ -101,22 +101,30 @@ def title_similarity(a: Features, b: Features) -> tuple[float | None, bool, bool
 
 
 def _same_surname(x: str, y: str) -> bool:
-    return x == y or (len(x) > 3 and len(y) > 3 and Indel.normalized_similarity(x, y) >= 0.8)
+    """Equal, within a typo (`Chen`/`Che`, `Gok`/`G?k`), or one part of a compound
+    surname that the other database kept whole (`Barcelos`/`Macedo Barcelos`)."""
+    if x == y:
+        return True
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    if len(short) >= 3 and (long.startswith(short) or long.endswith(short)):
+        return True
+    return Indel.normalized_similarity(x, y) >= 0.8
 
 
 MAX_AUTHORS_COMPARED = 20
 
 
-def author_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
+def author_similarity(a: Features, b: Features) -> float | None:
     """0.4 x (first authors agree) + 0.6 x (share of the shorter list found in
-    the longer), surnames equal or within one typo; None if a list is empty."""
-    if not a or not b:
+    the other: its surnames, or any word of its names); None if a list is empty."""
+    if not a.authors or not b.authors:
         return None
-    a, b = a[:MAX_AUTHORS_COMPARED], b[:MAX_AUTHORS_COMPARED]
-    first = _same_surname(a[0], b[0])
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    x, y = a.authors[:MAX_AUTHORS_COMPARED], b.authors[:MAX_AUTHORS_COMPARED]
+    first = _same_surname(x[0], y[0])
+    (short, long, long_words) = (x, y, b.author_words) if len(x) <= len(y) else (y, x, a.author_words)
     members = set(long)
-    found = sum(1 for s in short if s in members or any(_same_surname(s, x) for x in long))
+    found = sum(1 for s in short if s in members or s in long_words
+                or any(_same_surname(s, other) for other in long))
     return 0.4 * first + 0.6 * found / len(short)
 
 
@@ -126,15 +134,41 @@ def _set_state(x: frozenset, y: frozenset) -> str | None:
     return "same" if x & y else "different"
 
 
-def _pages_state(x: frozenset[str], y: frozenset[str]) -> str | None:
+def _digits(page: str) -> str:
+    return "".join(_DIGITS.findall(page))
+
+
+def _in_range(page: str, start: str, end: str | None) -> bool:
+    if not end or not (page.isdigit() and start.isdigit() and end.isdigit()):
+        return False
+    return int(start) <= int(page) <= int(end)
+
+
+def _pages_state(a: Features, b: Features) -> str | None:
+    """same / different / None (unknown or not comparable).
+
+    Equal first pages (or equal digits: `S417`/`417`) are the same; a lone page
+    inside the other's range (`488` / `487-488`: an export kept the last page)
+    too. A page number against an article number (`969-972` / `a1754`, BMJ
+    print vs online) says nothing: the journal gives both."""
+    x, y = a.first_pages, b.first_pages
     if not x or not y:
         return None
     if x & y:
         return "same"
-    # "S417" vs "417", "100A" vs "100": the digits decide.
-    digits_x = {"".join(_DIGITS.findall(p)) for p in x}
-    digits_y = {"".join(_DIGITS.findall(p)) for p in y}
-    return "same" if digits_x & digits_y else "different"
+    if {_digits(p) for p in x} & {_digits(p) for p in y}:
+        return "same"
+    for left, right in ((a.page_ranges, b.page_ranges), (b.page_ranges, a.page_ranges)):
+        for start, end in left:
+            if end is None and any(_in_range(start, s, e) for s, e in right):
+                return "same"
+    numeric_x = any(p.isdigit() for p in x)
+    numeric_y = any(p.isdigit() for p in y)
+    lettered_x = any(not p.isdigit() for p in x)
+    lettered_y = any(not p.isdigit() for p in y)
+    if (numeric_x and not numeric_y and lettered_y) or (numeric_y and not numeric_x and lettered_x):
+        return None
+    return "different"
 
 
 def _doi_state(x: frozenset[str], y: frozenset[str]) -> str | None:
@@ -163,14 +197,16 @@ def score_pair(a: Features, b: Features, thresholds: Thresholds = DEFAULT_THRESH
                title: tuple[float | None, bool, bool] | None = None) -> PairDecision:
     """The decision on one pair. `title` may pass a title_similarity already computed."""
     t, truncated, numbers_differ = title if title is not None else title_similarity(a, b)
-    authors = author_similarity(a.authors, b.authors)
+    authors = author_similarity(a, b)
     year_gap = _year_gap(a, b)
     doi = _doi_state(a.dois, b.dois)
     pmid = _set_state(a.pmids, b.pmids)
     journal = _journal_state(a, b)
     volume = _set_state(a.volumes, b.volumes)
-    issue = _set_state(a.issues, b.issues)
-    pages = _pages_state(a.first_pages, b.first_pages)
+    # An export that put the article number in the issue field ("93" and page 93).
+    numbered = {int(p) for p in a.first_pages | b.first_pages if p.isdigit()}
+    issue = _set_state(a.issues - numbered, b.issues - numbered)
+    pages = _pages_state(a, b)
     id_same = doi == "same" or pmid == "same"
 
     fields = {"title": None if t is None else round(t, 3),
@@ -192,33 +228,42 @@ def score_pair(a: Features, b: Features, thresholds: Thresholds = DEFAULT_THRESH
     if year_gap is not None and year_gap > 1:
         (caps if id_same else vetoes).append(f"years {year_gap} apart")
     specific = pages == "same" and a.informative and b.informative
+    # Volume and issue fields are the noisiest (supplement labels, article
+    # numbers, cut values): they rule a pair out only when nothing specific
+    # agrees, and say nothing against a shared identifier with the same pages.
+    authors_ok = authors is not None and authors >= thresholds.authors_agree
+    alike = (a.informative and b.informative and t is not None
+             and t >= thresholds.title_duplicate and authors_ok and journal is not False)
     for name, state in (("volumes", volume), ("issues", issue)):
         if state == "different":
-            (caps if id_same or specific else vetoes).append(f"different {name}")
-    if a.conference != b.conference and (journal is False or bool(year_gap) or volume == "different"):
+            if id_same and pages == "same":
+                continue
+            (caps if id_same or specific or alike else vetoes).append(f"different {name}")
+    if a.conference != b.conference and (journal is False or bool(year_gap)):
         vetoes.append("conference abstract vs journal article")
     if authors is not None and authors < 0.25:
         both_teams = len(a.authors) >= 2 and len(b.authors) >= 2
-        (vetoes if both_teams and not id_same else caps).append("authors differ")
+        if not (id_same and pages == "same" and t is not None and t >= 0.95):
+            (vetoes if both_teams and not (id_same or specific) else caps).append("authors differ")
     if id_same and t is not None and t < SHARED_DOI_TITLE_FLOOR:
         vetoes.append("same identifier but different titles (a supplement's DOI, or one cut short)")
     if numbers_differ:
         caps.append("the titles carry different numbers")
     if not (a.informative and b.informative) and not id_same and not (
-            pages == "same" and volume == "same"):
+            pages == "same" and volume == "same") and not (
+            volume == "same" and issue == "same" and journal is True and year_gap == 0):
         caps.append("a short title that names many works")
     corroboration = sum((journal is True, volume == "same", issue == "same", pages == "same",
                          doi == "related"))
     if journal is False and not (a.conference and b.conference) and corroboration == 0:
         caps.append("different journals")
 
-    authors_ok = authors is not None and authors >= thresholds.authors_agree
     if vetoes:
         outcome = DISTINCT
     elif id_same:
         if t is None:
             outcome = DUPLICATE if (authors_ok or pages == "same") and not caps else MAYBE
-        elif t >= thresholds.title_with_id and not caps and (authors is None or authors_ok):
+        elif t >= thresholds.title_with_id and not caps:
             outcome = DUPLICATE
         else:
             outcome = MAYBE
