@@ -132,15 +132,19 @@ def main_title(title: str | None) -> str | None:
 # What a record is, when it is not the article itself: an erratum of an article
 # carries the article's title, a reply quotes it, so equal titles are not enough.
 _KIND_TITLE = [
-    ("erratum", re.compile(r"^\s*(?:erratum|errata|corrigendum|correction|author correction|"
+    ("erratum", re.compile(r"^\W*(?:erratum|errata|corrigendum|correction|author correction|"
                            r"publisher correction|publisher'?s note)\b", re.IGNORECASE)),
-    ("erratum", re.compile(r"\b(?:erratum|corrigendum)\s*\]?\s*$", re.IGNORECASE)),
-    ("retraction", re.compile(r"^\s*(?:retraction(?: notice)?|notice of retraction|"
+    ("erratum", re.compile(r"\b(?:erratum|corrigendum)\W*$", re.IGNORECASE)),
+    ("retraction", re.compile(r"^\W*(?:retraction(?: notice)?|notice of retraction|"
                               r"expression of concern)\b", re.IGNORECASE)),
-    ("reply", re.compile(r"^\s*(?:re\s*:|reply|response|in reply|authors?'? reply|"
-                         r"author'?s response|comment(?:s|ary)? on|letter to the editor)\b",
+    # Replies and comments, not titles that merely start with "Response"
+    # ("Response of tumour cells to ...") or end with it ("Immune response").
+    ("reply", re.compile(r"^\W*(?:re\s*:|reply\b|in reply\b|authors?'?s?'? (?:reply|response)\b|"
+                         r"response\s*:|response to (?:the )?(?:letter|comments?|commentary|"
+                         r"correspondence|editorial|critique|criticism|reviewers?)\b|"
+                         r"comments? on\b|comment\s*:|commentary on\b|letter to the editor\b)",
                          re.IGNORECASE)),
-    ("reply", re.compile(r"\b(?:reply|response)\s*$", re.IGNORECASE)),
+    ("reply", re.compile(r"(?:\breply|authors?'?s?'? response)\W*$", re.IGNORECASE)),
 ]
 _KIND_TYPES = [
     ("erratum", re.compile(r"\b(?:erratum|corrigendum|correction)\b", re.IGNORECASE)),
