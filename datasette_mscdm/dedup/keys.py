@@ -70,9 +70,12 @@ _LANGUAGE = "|".join(LANGUAGES)
 _TITLE_NOTES = [
     # Ovid MEDLINE: "[Review] [45 refs]", "[45 refs]", "[Erratum appears in ...]",
     # "[Comment in: ...]", "[Retraction in ...]", "[Update of ...]", "[Corrected and republished ...]"
-    re.compile(r"\[\s*(?:review|\d+\s+refs?|erratum\b[^\]]*|published erratum[^\]]*|comment\b[^\]]*"
-               r"|retraction\b[^\]]*|retracted\b[^\]]*|update\b[^\]]*|corrected\b[^\]]*"
-               r"|see comments?|editorial|letter|news|abstract|summary\b[^\]]*)\s*\]",
+    # Only the notes' own wording: a translated title "[Update on HPV ...]" stays.
+    # A note cut short with the title (no "]") runs to the end.
+    re.compile(r"\[\s*(?:review|\d+\s+refs?|erratum|(?:published )?erratum (?:in|appears)\b[^\]]*"
+               r"|comments? (?:in|on)\s*:[^\]]*|retraction (?:in|of)\s*:[^\]]*|retracted\b[^\]]*"
+               r"|update (?:in|of)\s*:[^\]]*|corrected and republished\b[^\]]*"
+               r"|see comments?|editorial|letter|news|abstract|summary for patients\b[^\]]*)\s*(?:\]|$)",
                re.IGNORECASE),
     # CRD / DARE / Embase: "(Provisional abstract)", "(Structured abstract)", "(Brief record)"
     re.compile(r"\(\s*(?:provisional|structured|brief)\s+(?:abstract|record)\s*\)", re.IGNORECASE),
