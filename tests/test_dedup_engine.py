@@ -109,6 +109,17 @@ def test_repeated_editorials_in_different_issues_stay_apart():
     assert "a short title that names many works" in decide(*bare).vetoes
 
 
+def test_one_teams_two_studies_whose_titles_differ_in_a_word_go_to_people():
+    rats = record(1, doi=None, pages=None, issue=None)
+    mice = record(2, title=ARTICLE["title"].replace("rats", "mice"), doi=None, pages=None, issue=None)
+    pair = decide(rats, mice)
+    assert pair.outcome == MAYBE
+    assert "the titles differ in a word (rats / mice)" in pair.vetoes
+    # A typo is not a different word.
+    typo = record(3, title=ARTICLE["title"].replace("rats", "rtas"), doi=None, pages=None, issue=None)
+    assert decide(rats, typo).outcome == DUPLICATE
+
+
 def test_two_letters_in_different_volumes_stay_apart():
     a = DedupRecord.of(1, title="Reply to Dr. Smith", authors=["Jones, P"], year=2016,
                        journal="Lancet", volume="387", pages="1230")
