@@ -61,11 +61,6 @@ def test_every_benchmark_title_keeps_its_key_when_a_database_adds_notes():
                 assert keys.title_words(noisy) == base, (row["ID"], noisy)
 
 
-def test_main_title_drops_the_subtitle_only_when_the_rest_is_long_enough():
-    assert keys.main_title("Cervical cancer screening in Mexico: a review") == "Cervical cancer screening in Mexico"
-    assert keys.main_title("HPV: a review") is None
-
-
 @pytest.mark.parametrize("title, types, kind", [
     ("Erratum: Effects of X on Y", (), "erratum"),
     ("Correction to: Effects of X on Y", (), "erratum"),

@@ -58,25 +58,30 @@ def block_keys(f: Features, frequencies: Counter) -> Iterator[tuple]:
                     yield ("volume-page", initial, volume, page)
 
 
-def candidate_pairs(features: list[Features], new: set[int] | None = None) -> set[tuple[int, int]]:
-    """Pairs (i, j), i < j, of positions in `features` that share a block.
-    With `new` (positions of newly loaded records), only pairs involving at
-    least one of them: a load compares new records against everything."""
+def candidate_pairs(features: list[Features], new: set[int] | None = None) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of positions in `features` that share a block, in
+    order. With `new` (positions of newly loaded records), only pairs involving
+    at least one of them: a load compares new records against everything."""
     frequencies = _word_frequencies(features)
     blocks: dict[tuple, list[int]] = defaultdict(list)
     for position, f in enumerate(features):
         for key in block_keys(f, frequencies):
             blocks[key].append(position)
-    pairs: set[tuple[int, int]] = set()
+    del frequencies
+    # One int per pair (i * n + j) rather than a tuple: a third of the memory.
+    n = len(features)
+    pairs: set[int] = set()
     for members in blocks.values():
         if len(members) < 2:
             continue
         if new is not None and not any(m in new for m in members):
             continue
-        pairs.update(_pairs_in_block(members, features))
+        pairs.update(i * n + j for i, j in _pairs_in_block(members, features))
+    del blocks
+    out = (divmod(p, n) for p in sorted(pairs))
     if new is not None:
-        pairs = {p for p in pairs if p[0] in new or p[1] in new}
-    return pairs
+        return [(i, j) for i, j in out if i in new or j in new]
+    return list(out)
 
 
 def _pairs_in_block(members: list[int], features: list[Features]) -> Iterable[tuple[int, int]]:

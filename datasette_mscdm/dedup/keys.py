@@ -118,18 +118,6 @@ def title_compact(words: list[str]) -> str:
     return "".join(words)
 
 
-_MAIN_TITLE = re.compile(r"^(.{25,}?)(?::|\s[-\u2013\u2014]\s|\.\s|\?\s)")
-
-
-def main_title(title: str | None) -> str | None:
-    """The title before its subtitle (`Main: sub`), when the main part is long
-    enough to identify a work by itself; databases drop subtitles."""
-    if not title:
-        return None
-    match = _MAIN_TITLE.match(strip_title_notes(title))
-    return match.group(1) if match else None
-
-
 # ---------------------------------------------------------------- publication kinds
 
 # What a record is, when it is not the article itself: an erratum of an article
@@ -276,10 +264,12 @@ def author_keys(authors) -> tuple[str, ...]:
 MAX_AUTHOR_WORDS = 20
 
 
-def author_words(authors) -> frozenset[str]:
+@lru_cache(maxsize=65_536)
+def author_words(authors: tuple[str, ...]) -> frozenset[str]:
     """Every word of 3+ letters in the first names of the list, particles and
     all: a database that put the given name in the surname field
-    (`Luis Ferreira, Santos A`) still shows `santos` somewhere."""
+    (`Luis Ferreira, Santos A`) still shows `santos` somewhere. Computed only
+    for the pairs whose surnames disagree, hence cached rather than stored."""
     words = set()
     for name in list(authors or ())[:MAX_AUTHOR_WORDS]:
         words.update(w for w in fold(name).split() if len(w) >= 3)

@@ -94,7 +94,7 @@ INFORMATIVE_CHARS = 30
 INFORMATIVE_WORDS = 4
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Features:
     """The comparison keys of one record (see keys.py for each)."""
 
@@ -104,7 +104,6 @@ class Features:
     words: tuple[str, ...]             # words of the longest title
     informative: bool
     authors: tuple[str, ...]           # surname keys
-    author_words: frozenset[str]       # every word of every name (swapped name parts)
     years: frozenset[int]
     journals: tuple[tuple[str, ...], ...]
     volumes: frozenset[int]
@@ -150,7 +149,6 @@ def prepare(record: DedupRecord, position: int = 0) -> Features:
     return Features(
         id=record.id, position=position, compacts=tuple(compacts), words=tuple(longest),
         informative=informative, authors=keys.author_keys(record.authors),
-        author_words=keys.author_words(record.authors),
         years=frozenset(record.years), journals=journals, volumes=volumes, issues=issues,
         first_pages=first_pages, page_ranges=page_ranges, dois=dois, pmids=pmids, kind=kind, conference=conference,
         record=record)

@@ -16,7 +16,7 @@ from typing import Hashable
 
 from rapidfuzz.distance import Indel
 
-from .keys import dois_related, journals_compatible
+from .keys import author_words, dois_related, journals_compatible
 from .record import Features
 
 DUPLICATE, MAYBE, DISTINCT = "duplicate", "maybe", "distinct"
@@ -151,10 +151,14 @@ def author_similarity(a: Features, b: Features) -> float | None:
         return None
     x, y = a.authors[:MAX_AUTHORS_COMPARED], b.authors[:MAX_AUTHORS_COMPARED]
     first = _same_surname(x[0], y[0])
-    (short, long, long_words) = (x, y, b.author_words) if len(x) <= len(y) else (y, x, a.author_words)
+    (short, long, long_record) = (x, y, b) if len(x) <= len(y) else (y, x, a)
     members = set(long)
-    found = sum(1 for s in short if s in members or s in long_words
-                or any(_same_surname(s, other) for other in long))
+    found = 0
+    for s in short:
+        if s in members or any(_same_surname(s, other) for other in long):
+            found += 1
+        elif s in author_words(tuple(long_record.record.authors)):
+            found += 1
     return 0.4 * first + 0.6 * found / len(short)
 
 
