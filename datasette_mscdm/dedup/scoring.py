@@ -48,6 +48,16 @@ MIN_TRUNCATED_CHARS = 30
 # supplement's, or one cut short).
 SHARED_DOI_TITLE_FLOOR = 0.6
 
+# A pair with no venue detail in common merges only on a title this close,
+# the same year and authors this alike (two conference papers whose
+# proceedings are named differently, records with no venue at all).
+NO_VENUE_TITLE, NO_VENUE_AUTHORS = 0.98, 0.8
+# A copy without authors (or year) merges only on a title this close and two
+# venue details agreeing.
+NO_AUTHORS_TITLE = 0.97
+# Authors this far apart are "different" (a veto, or a cap when pages/ids agree).
+AUTHORS_DIFFER = 0.25
+
 # Weights of the ranking score (a weighted mean over the fields both records have).
 WEIGHTS = {"title": 3.0, "authors": 1.5, "year": 0.5, "journal": 0.5, "volume": 0.5,
            "issue": 0.25, "pages": 1.0, "doi": 2.0, "pmid": 2.0}
@@ -275,9 +285,9 @@ def score_pair(a: Features, b: Features, thresholds: Thresholds = DEFAULT_THRESH
             (caps if id_same or specific or alike else vetoes).append(f"different {name}")
     if a.conference != b.conference and (journal is False or bool(year_gap)):
         vetoes.append("conference abstract vs journal article")
-    if authors is not None and authors < 0.25:
+    if authors is not None and authors < AUTHORS_DIFFER:
         both_teams = len(a.authors) >= 2 and len(b.authors) >= 2
-        if not (id_same and pages == "same" and t is not None and t >= 0.95):
+        if not (id_same and pages == "same" and t is not None and t >= thresholds.title_with_id):
             (vetoes if both_teams and not (id_same or specific) else caps).append("authors differ")
     if id_same and t is not None and t < SHARED_DOI_TITLE_FLOOR:
         vetoes.append("same identifier but different titles (a supplement's DOI, or one cut short)")
@@ -310,9 +320,11 @@ def score_pair(a: Features, b: Features, thresholds: Thresholds = DEFAULT_THRESH
     else:
         strong = t >= thresholds.title_duplicate and not caps
         if strong and year_gap is not None and authors_ok and (
-                corroboration >= 1 or (t >= 0.98 and year_gap == 0 and authors >= 0.8)):
+                corroboration >= 1 or (t >= NO_VENUE_TITLE and year_gap == 0
+                                   and authors >= NO_VENUE_AUTHORS)):
             outcome = DUPLICATE
-        elif strong and t >= 0.97 and corroboration >= 2 and (authors is None or year_gap is None):
+        elif strong and t >= NO_AUTHORS_TITLE and corroboration >= 2 and (
+                authors is None or year_gap is None):
             # A copy without authors (or without a year) agreeing on the venue.
             outcome = DUPLICATE
         else:
