@@ -181,3 +181,156 @@ def screen_randomly(db: Path, records: int, reviewers: int = 4, seed: int = 3) -
                                       reason="Other" if vote == "exclude" else None)
     conn.close()
     return 2 * len(ids)
+
+
+# ---------------------------------------------------------------- duplicate benchmark
+
+LANGUAGE_TAGS = ("Russian", "Chinese", "German", "Japanese", "Spanish", "French")
+NOTES = (". [Review] [{n} refs]", " (Provisional abstract)", ". [Review]",
+         ".[Erratum appears in J Synth Res. {y} Jan;{n}(1):{n}]", " (Structured abstract)")
+
+
+def abbreviate_journal(name: str) -> str:
+    """`Journal of Diabetes Research` -> `J Diabetes Res` (NLM style: stop words
+    dropped, long words cut)."""
+    stop = {"of", "the", "and", "in", "&", "for"}
+    words = [w for w in name.replace("&", " ").split() if w.lower() not in stop]
+    return " ".join(w if len(w) <= 4 else w[: 3 if w.lower() == "journal" else 5].rstrip("aeiou")
+                     if w.lower() != "journal" else "J" for w in words)
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    words = text.split()
+    candidates = [i for i, w in enumerate(words) if len(w) > 5]
+    if not candidates:
+        return text
+    i = rng.choice(candidates)
+    w = words[i]
+    k = rng.randrange(1, len(w) - 1)
+    words[i] = w[:k] + w[k + 1:] if rng.random() < 0.5 else w[:k] + w[k + 1] + w[k] + w[k + 2:]
+    return " ".join(words)
+
+
+def _doi_variant(rng: random.Random, doi: str) -> str:
+    choice = rng.randrange(4)
+    if choice == 0:
+        return "https://doi.org/" + doi.replace("(", "%28").replace(")", "%29").upper()
+    if choice == 1:
+        return "http://dx.doi.org/" + doi.replace("(", "%28").replace(")", "%29")
+    if choice == 2:
+        return "doi:" + doi.upper()
+    return doi
+
+
+def _variant(rng: random.Random, base: dict) -> dict:
+    """A copy of `base` as another database would export it: one to three of
+    the differences the issue lists."""
+    copy = dict(base)
+    copy["authors"] = list(base["authors"])
+    kinds = rng.sample(["notes", "translated", "typo", "case", "no_authors", "vancouver", "doi",
+                        "no_doi", "year", "pages", "journal", "truncated"], rng.randint(1, 3))
+    title = copy["title"]
+    for kind in kinds:
+        if kind == "notes":
+            title += rng.choice(NOTES).format(n=rng.randint(10, 90), y=copy["year"] + 1)
+        elif kind == "translated":
+            title = f"[{title}]" + (f". [{rng.choice(LANGUAGE_TAGS)}]" if rng.random() < 0.5 else "")
+        elif kind == "typo":
+            title = _typo(rng, title)
+        elif kind == "case":
+            title = title.lower().replace(":", " -")
+        elif kind == "no_authors":
+            copy["authors"] = []
+        elif kind == "vancouver":
+            copy["authors"] = [f"{s} {g[0]}" for s, g in (a.split(", ") for a in copy["authors"])]
+        elif kind == "doi" and copy["doi"]:
+            copy["doi"] = _doi_variant(rng, copy["doi"])
+        elif kind == "no_doi":
+            copy["doi"] = None
+        elif kind == "year":
+            copy["year"] += 1
+        elif kind == "pages" and "-" in copy["pages"]:
+            start, end = copy["pages"].split("-")
+            common = 0
+            while common < len(start) - 1 and start[common] == end[common]:
+                common += 1
+            copy["pages"] = f"{start}-{end[common:]}"
+        elif kind == "journal":
+            copy["journal"] = abbreviate_journal(copy["journal"])
+        elif kind == "truncated" and len(title) > 60:
+            title = title[: int(len(title) * 0.7)]
+    copy["title"] = title
+    return copy
+
+
+def make_dedup_records(n: int, seed: int = 1, duplicate_share: float = 0.3) -> list[dict]:
+    """`n` records with a `group` label (records of one group are one work),
+    in shuffled order. Duplicates carry the variants of `_variant`; the rest
+    includes the look-alikes that must not merge: conference abstracts sharing
+    their supplement's DOI, errata of articles, editorials repeated with one
+    title in every issue, and a conference abstract of each of some articles."""
+    rng = random.Random(seed)
+    out: list[dict] = []
+    group = 0
+    while len(out) < n:
+        group += 1
+        roll = rng.random()
+        year = rng.randint(2000, 2024)
+        journal = rng.choice(JOURNALS)
+        volume = rng.randint(1, 60)
+        if roll < 0.02:
+            # A supplement: 5 abstracts, one DOI for all (Embase), pages S1..S5.
+            doi = f"10.{rng.randint(1000, 9999)}/suppl.{seed}.{group}"
+            for k in range(5):
+                out.append(_work(rng, group, year, journal, volume, doi=doi, pages=f"S{k + 1}",
+                                 issue="Suppl 1"))
+                group += 1
+            continue
+        if roll < 0.03:
+            # "Editor's comments" in issues 1-4 of one volume.
+            author = [f"{rng.choice(SURNAMES)}, {rng.choice(GIVEN)}"]
+            for issue in range(1, 5):
+                out.append({"group": group, "title": "Editor's comments", "authors": author,
+                            "year": year, "journal": journal, "volume": str(volume),
+                            "issue": str(issue), "pages": str(rng.randint(1, 900)), "doi": None})
+                group += 1
+            continue
+        work = _work(rng, group, year, journal, volume)
+        out.append(work)
+        if roll < 0.04:
+            erratum = dict(work, group=group + 1, title=f"Erratum: {work['title']}",
+                           year=year + 1, pages=str(rng.randint(1, 900)),
+                           doi=work["doi"] + ".err" if work["doi"] else None)
+            out.append(erratum)
+            group += 1
+        elif roll < 0.05:
+            abstract = dict(work, group=group + 1, year=year - 1, pages=f"A{rng.randint(1, 300)}",
+                            journal=f"{journal}. Conference: Annual Meeting", issue="Suppl 2",
+                            doi=None)
+            out.append(abstract)
+            group += 1
+        copies = 0
+        while rng.random() < duplicate_share / (1 + copies) and copies < 4:
+            out.append(_variant(rng, work))
+            copies += 1
+    rng.shuffle(out)
+    return out[:n]
+
+
+def _work(rng: random.Random, group: int, year: int, journal: str, volume: int, *,
+          doi: str | None = "", pages: str | None = None, issue: str | None = None) -> dict:
+    words = [_word(rng, DOMAIN_SHARE_TITLE) for _ in range(rng.randint(8, 16))]
+    cut = rng.randrange(4, len(words) - 2)
+    title = (" ".join(words[:cut]) + ": " + " ".join(words[cut:])).capitalize()
+    authors = [f"{rng.choice(SURNAMES)}, {rng.choice(GIVEN)}" for _ in range(rng.randint(1, 8))]
+    start = rng.randint(1, 2000)
+    if doi == "":
+        # Elsevier-style DOIs carry parentheses, which exports percent-encode.
+        doi = (f"10.1016/S{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+               f"({year % 100:02}){rng.randint(10000, 99999)}-{rng.randint(0, 9)}"
+               if rng.random() < 0.5 else f"10.{rng.randint(1000, 9999)}/syn.{group}")
+        if rng.random() < 0.2:
+            doi = None
+    return {"group": group, "title": title, "authors": authors, "year": year,
+            "journal": journal, "volume": str(volume), "issue": issue or str(rng.randint(1, 12)),
+            "pages": pages or f"{start}-{start + rng.randint(3, 15)}", "doi": doi}

@@ -1,0 +1,154 @@
+"""The record view the engine reads, and its comparison features.
+
+`DedupRecord` is what phase 2 builds from a row of `records` (or a file's
+parsed records): one id and every value the record's occurrences carried.
+Identifying fields are lists because a merged record keeps the keys of every
+occurrence: a third copy that matches only the second copy's DOI or title must
+still be found. `prepare()` turns it into `Features` once, so scoring a pair
+never normalises text again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Iterable
+
+from . import keys
+
+
+def _as_tuple(value: Any) -> tuple:
+    """A scalar, None, or an iterable of values as a tuple without blanks."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, int)):
+        values: Iterable = (value,)
+    else:
+        values = value
+    out = []
+    for item in values:
+        if item is None:
+            continue
+        if isinstance(item, str):
+            item = item.strip()
+            if not item:
+                continue
+        out.append(item)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class DedupRecord:
+    """One record as the duplicate finder sees it.
+
+    Every field but `id`, `authors` and `abstract` takes one value or a list
+    of values (all occurrences' values of a merged record). `authors` is one
+    author list (names as the source wrote them). Unknown values are None or
+    empty. Values are the record's own text: the engine normalises them.
+    """
+
+    id: Hashable
+    titles: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    journals: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    issues: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()
+    dois: tuple[str, ...] = ()
+    pmids: tuple[str, ...] = ()
+    publication_types: tuple[str, ...] = ()
+    abstract: str | None = None
+
+    @classmethod
+    def of(cls, id: Hashable, *, title=None, authors=None, year=None, journal=None, volume=None,
+           issue=None, pages=None, doi=None, pmid=None, publication_types=None,
+           abstract=None) -> "DedupRecord":
+        """Build from scalars or lists: `DedupRecord.of(7, title="X", doi=["a", "b"])`."""
+        years = []
+        for value in _as_tuple(year):
+            try:
+                years.append(int(str(value)[:4]))
+            except ValueError:
+                continue
+        return cls(
+            id=id, titles=_as_tuple(title), authors=_as_tuple(authors), years=tuple(years),
+            journals=_as_tuple(journal), volumes=tuple(str(v) for v in _as_tuple(volume)),
+            issues=tuple(str(v) for v in _as_tuple(issue)),
+            pages=tuple(str(v) for v in _as_tuple(pages)), dois=_as_tuple(doi),
+            pmids=tuple(str(v) for v in _as_tuple(pmid)),
+            publication_types=_as_tuple(publication_types), abstract=abstract or None)
+
+
+def from_record(id: Hashable, record) -> DedupRecord:
+    """A DedupRecord from one `records.Record` (a parsed occurrence)."""
+    return DedupRecord.of(
+        id, title=record.title, authors=record.authors, year=record.year,
+        journal=record.journal, volume=record.volume, issue=record.issue, pages=record.pages,
+        doi=record.doi, pmid=record.pmid, publication_types=record.publication_types,
+        abstract=record.abstract)
+
+
+# Titles shorter than this (compact characters) or with fewer words name many
+# works ("Editorial", "Editor's comments", "Reply"): equal titles prove little.
+INFORMATIVE_CHARS = 30
+INFORMATIVE_WORDS = 4
+
+
+@dataclass(eq=False, slots=True)
+class Features:
+    """The comparison keys of one record (see keys.py for each)."""
+
+    id: Hashable
+    position: int
+    compacts: tuple[str, ...]          # titles as compact keys
+    words: tuple[str, ...]             # words of the longest title
+    informative: bool
+    authors: tuple[str, ...]           # surname keys
+    years: frozenset[int]
+    journals: tuple[tuple[str, ...], ...]
+    volumes: frozenset[int]
+    issues: frozenset[int]
+    first_pages: frozenset[str]
+    page_ranges: frozenset[tuple[str, str | None]]
+    dois: frozenset[str]
+    pmids: frozenset[str]
+    kind: str
+    conference: bool
+    record: DedupRecord = field(repr=False)
+
+
+def prepare(record: DedupRecord, position: int = 0) -> Features:
+    compacts, longest = [], []
+    for title in record.titles:
+        words = keys.title_words(title)
+        if not words:
+            continue
+        compact = keys.title_compact(words)
+        if compact not in compacts:
+            compacts.append(compact)
+        if len(words) > len(longest):
+            longest = words
+    longest_compact = keys.title_compact(longest)
+    informative = len(longest_compact) >= INFORMATIVE_CHARS and len(longest) >= INFORMATIVE_WORDS
+    journals = tuple(dict.fromkeys(k for k in (keys.journal_key(j) for j in record.journals) if k))
+    volumes = frozenset().union(*(keys.number_set(v) for v in record.volumes))
+    page_ranges = frozenset(r for r in (keys.page_range(p) for p in record.pages) if r[0])
+    first_pages = frozenset(r[0] for r in page_ranges)
+    issues = frozenset().union(*(keys.number_set(v) for v in record.issues))
+    dois = frozenset(d for d in (keys.doi_key(v) for v in record.dois) if d)
+    pmids = frozenset(p for p in (keys.pmid_key(v) for v in record.pmids) if p)
+    kind = "article"
+    for title in record.titles or (None,):
+        kind = keys.publication_kind(title, record.publication_types)
+        if kind != "article":
+            break
+    conference = any(
+        keys.looks_like_conference(j, i, v, record.publication_types)
+        for j in (record.journals or (None,)) for i in (record.issues or (None,))
+        for v in (record.volumes or (None,)))
+    return Features(
+        id=record.id, position=position, compacts=tuple(compacts), words=tuple(longest),
+        informative=informative, authors=keys.author_keys(record.authors),
+        years=frozenset(record.years), journals=journals, volumes=volumes, issues=issues,
+        first_pages=first_pages, page_ranges=page_ranges, dois=dois, pmids=pmids, kind=kind, conference=conference,
+        record=record)
