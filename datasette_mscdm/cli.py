@@ -91,8 +91,7 @@ def load(db, paths, source_name, format_name, other_methods, as_json, read_ahead
         mscdm load review.db exports/*.ris.gz --json
         mscdm load review.db citation-search.ris --source "Citation searching" --other-methods
     """
-    files = list(iter_files(paths))
-    total = sum(f.stat().st_size for f in files if f.exists())
+    total = sum(f.stat().st_size for f in iter_files(paths) if f.exists())
     progress = _LazyProgress(total, enabled=not as_json and sys.stderr.isatty())
     creating = not db.exists()
     database = open_database(db)
@@ -105,7 +104,7 @@ def load(db, paths, source_name, format_name, other_methods, as_json, read_ahead
                     method="other" if other_methods else "databases",
                     on_progress=progress.advance, read_ahead=read_ahead)
     try:
-        results = loader.load_paths(files)
+        results = loader.load_paths(paths)
     finally:
         progress.close()
         database.conn.close()

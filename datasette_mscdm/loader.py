@@ -78,8 +78,10 @@ def now() -> str:
 # Files found while walking a directory that are never literature exports:
 # project files kept beside the exports (data/vocabulary.yml, a README, a
 # review database). A file named on the command line is loaded whatever it is.
+# Other files a walk finds that turn out to be no bibliographic export (a
+# MANIFEST.csv, a list of ids) are reported as skipped, not failed.
 NOT_EXPORTS = {".yml", ".yaml", ".md", ".rst", ".py", ".sh", ".toml", ".ini", ".cfg",
-               ".db", ".sqlite", ".sqlite3", ".db-wal", ".db-shm", ".pdf", ".docx", ".xlsx"}
+               ".db", ".sqlite", ".sqlite3", ".db-wal", ".db-shm", ".pdf", ".docx"}
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -135,6 +137,8 @@ class Loader:
         # None for when the files add up to readahead.MIN_BYTES or more.
         self.read_ahead = read_ahead
         self._transaction_started = 0.0
+        # Files load_paths found by walking folders (not named explicitly).
+        self._walked: set[Path] = set()
         self._position = 0  # of the record being loaded, for error messages
 
     # ------------------------------------------------------------ files
@@ -143,6 +147,8 @@ class Loader:
         """Load files and directories (see iter_files); commit at the end even
         when interrupted, so every file finished so far stays loaded."""
         files = list(iter_files(paths))
+        named = {Path(path) for path in paths}
+        self._walked = {path for path in files if path not in named}
         inputs = self._inputs(files)
         try:
             return [self.load_input(file) for file in inputs]
@@ -206,6 +212,11 @@ class Loader:
             result.error = f"cannot read: {error}"
         finally:
             result.seconds = time.monotonic() - started
+        if result.status == "failed" and file.path in self._walked \
+                and formats.is_not_an_export(result.error):
+            # Found by a folder walk and no bibliographic export: not a failure.
+            result.status = "skipped"
+            result.error = f"not a bibliographic export ({result.error.split(':')[0]})"
         if result.status == "failed":
             self._record_failure(file.path, facts, result)
         if time.monotonic() - self._transaction_started >= COMMIT_EVERY:

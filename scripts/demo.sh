@@ -16,6 +16,13 @@ for who in lead:lead reviewer1:reviewer reviewer2:reviewer; do
             --role "${who##*:}" --password-stdin
     fi
 done
+# Logins survive restarts: the demo signs its cookies with a secret kept in a
+# git-ignored file (a real team sets DATASETTE_SECRET itself).
+if [ -z "${DATASETTE_SECRET:-}" ]; then
+    [ -s .demo-secret ] || .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > .demo-secret
+    chmod 600 .demo-secret
+    export DATASETTE_SECRET="$(cat .demo-secret)"
+fi
 echo "Log in at http://127.0.0.1:${PORT:-8001}/review/-/login as lead, reviewer1 or reviewer2" \
      "(password: demo-password)"
 exec .venv/bin/datasette serve review.db --metadata metadata.yml --config datasette.yaml \

@@ -83,6 +83,16 @@ def detect(head: str):
         if module.sniff(text):
             return module
     raise LoadError(
-        "unrecognised format: not one of " + ", ".join(m.LABEL for m in FORMATS),
+        f"{NOT_AN_EXPORT}: not one of " + ", ".join(m.LABEL for m in FORMATS),
         "start of file",
     )
+
+
+# How a file that is no bibliographic export is reported (a README, a
+# MANIFEST.csv, a list of ids): a folder walk skips such files.
+NOT_AN_EXPORT = "unrecognised format"
+
+
+def is_not_an_export(error: str | None) -> bool:
+    return bool(error) and (error.startswith(NOT_AN_EXPORT)
+                            or error.startswith("no sheet has a title or abstract column"))
