@@ -78,6 +78,14 @@ def extra_template_vars(view_name, request):
 
 
 @hookimpl
+def extra_js_urls(view_name, table, datasette):
+    if view_name == "table" and table == "records":
+        return [{"url": datasette.urls.static_plugins("datasette_mscdm", "mscdm-table.js"),
+                 "module": False}]
+    return None
+
+
+@hookimpl
 def extra_css_urls(datasette):
     return [datasette.urls.static_plugins("datasette_mscdm", "mscdm.css")]
 

@@ -149,39 +149,47 @@ async def fetch_occurrences(db, record_id: int) -> list[dict]:
 
 
 async def overview(db) -> dict:
-    """The figures of the review overview page."""
-    async def rows(sql, params=None):
-        return [dict(r) for r in (await db.execute(sql, params or [])).rows]
+    """The figures of the review overview page, from one snapshot."""
+    return await read(db, overview_figures)
 
-    totals = (await rows(
+
+def overview_figures(conn) -> dict:
+    def rows(sql, params=()):
+        cursor = conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    totals = rows(
         "select (select count(*) from records) as records,"
         " (select count(*) from occurrences) as occurrences,"
         " (select count(*) from sources where status = 'loaded') as files,"
-        " (select count(*) from sources where status = 'failed') as failed_files"))[0]
+        " (select count(*) from sources where status = 'failed') as failed_files")[0]
     totals["merged"] = totals["occurrences"] - totals["records"]
-    groups = await vocabulary_groups(db)
-    tags = await rows(
+    group_row = conn.execute("select groups from tag_vocabulary order by id desc limit 1"
+                             ).fetchone()
+    groups = json.loads(group_row[0]) if group_row else {}
+    tags = rows(
         "select facet, term, count(*) as records from record_terms"
-        " where facet not in ('publication_type', 'database')"
+        f" where facet not in ({', '.join(repr(f) for f in BUILTIN_FACETS)})"
         " group by facet, term order by facet, records desc")
     tag_groups = [{"key": key, "label": label,
                    "terms": [t for t in tags if t["facet"] == key]} for key, label in groups.items()]
     return {
         "totals": totals,
-        "sources": await rows(
+        "sources": rows(
             "select database, count(*) as files, sum(records) as records,"
             " sum(new_records) as new_records, sum(merged) as merged from sources"
             " where status = 'loaded' group by database order by records desc"),
-        "failed": await rows(
+        "failed": rows(
             "select id, path, error, loaded_at from sources where status = 'failed'"
             " order by id desc limit 20"),
-        "years": await rows(
+        "years": rows(
             "select year, count(*) as records from records where year is not null"
             " group by year order by year desc"),
-        "statuses": await rows(
+        "statuses": rows(
             "select screening_status, count(*) as records from records"
             " group by screening_status order by records desc"),
-        "publication_types": await rows(
+        "publication_types": rows(
             "select term, count(*) as records from record_terms where facet = 'publication_type'"
             " group by term order by records desc limit 15"),
         "tag_groups": tag_groups,
