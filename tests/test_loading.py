@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -246,3 +247,23 @@ def test_progress_bar_on_a_terminal_only(tmp_path, fresh_db):
     again = subprocess.run([*_mscdm(), "load", str(tmp_path / "other.db"), str(big)],
                            capture_output=True)
     assert again.returncode == 0 and b"Loading" not in again.stderr
+
+
+def test_a_folder_walk_skips_files_that_are_no_export_but_a_named_one_fails(tmp_path):
+    folder = tmp_path / "searches"
+    folder.mkdir()
+    (folder / "pubmed.ris").write_text("TY  - JOUR\nTI  - A record\nER  - \n", encoding="utf-8")
+    (folder / "MANIFEST.csv").write_text("file,sha256,records\npubmed.ris,abc,1\n",
+                                         encoding="utf-8")
+    (folder / "ids.txt").write_text("12345\n23456\n", encoding="utf-8")
+    db = tmp_path / "review.db"
+    result = CliRunner().invoke(cli, ["load", str(db), str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    statuses = {Path(r["path"]).name: (r["status"], r["error"])
+                for r in json.loads(result.stdout)}
+    assert statuses["pubmed.ris"][0] == "loaded"
+    for name in ("MANIFEST.csv", "ids.txt"):
+        assert statuses[name][0] == "skipped"
+        assert statuses[name][1].startswith("not a bibliographic export")
+    named = CliRunner().invoke(cli, ["load", str(db), str(folder / "MANIFEST.csv")])
+    assert named.exit_code == 1 and "unrecognised format" in named.output
