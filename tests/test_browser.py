@@ -56,6 +56,8 @@ def test_hostile_record_stays_inert(server, page):
 def test_faceted_table_filters_by_a_tag(server, page):
     base, _ = server
     page.goto(f"{base}/review/records")
+    # The facets fold into one panel above the rows; open it.
+    page.locator("details.mscdm-facets > summary").click()
     facet = page.locator(".facet-info", has_text="Auto tag: Vesicle type")
     assert facet.is_visible()
     facet.get_by_role("link", name="Exosome").click()
