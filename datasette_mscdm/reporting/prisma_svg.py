@@ -170,13 +170,22 @@ def _arrow(x1, y1, x2, y2) -> str:
     return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="arrow"/>'
 
 
+def _layout(columns: int) -> tuple[int, int, int, list[int], int]:
+    """(main box width, side box width, column width, column x's, figure width)."""
+    main_w, side_w = WIDTHS[columns]
+    column_w = main_w + ARROW_GAP + side_w
+    xs = [LEFT + i * (column_w + COLUMN_GAP) for i in range(columns)]
+    return main_w, side_w, column_w, xs, xs[-1] + column_w + 14
+
+
+def figure_width(c: dict) -> int:
+    return _layout(2 if c.get("other_methods") else 1)[-1]
+
+
 def prisma_svg(c: dict, title: str = "PRISMA 2020 flow diagram") -> str:
     flow = flow_rows(c)
     columns = flow["columns"]
-    main_w, side_w = WIDTHS[len(columns)]
-    column_w = main_w + ARROW_GAP + side_w
-    xs = [LEFT + i * (column_w + COLUMN_GAP) for i in range(len(columns))]
-    width = xs[-1] + column_w + 14
+    main_w, side_w, column_w, xs, width = _layout(len(columns))
     body, y = [], 66
     for x, column in zip(xs, columns):
         lines = fonts.wrap(column["header"], column_w - 2 * PAD, FONT + 1, True)

@@ -11,7 +11,7 @@ from datasette import Response
 from markupsafe import Markup
 
 from ..reporting.prisma import prisma_counts
-from ..reporting.prisma_svg import flow_rows, label, numbers, prisma_svg
+from ..reporting.prisma_svg import figure_width, flow_rows, label, numbers, prisma_svg
 from ..reporting.png import svg_to_png
 from ..reporting.prisma_csv import numbers_csv
 from ..review_db import read
@@ -32,9 +32,12 @@ async def prisma_view(datasette, request):
     db, counts = await _counts(datasette, request)
     base = f"{datasette.urls.database(db.name)}/-/prisma"
     flow = flow_rows(counts)
+    # Below this width the diagram would shrink its text under about 11 px:
+    # the page shows the same boxes as HTML instead.
+    narrow = round(figure_width(counts) * 0.82) + 40
     return Response.html(await datasette.render_template("mscdm_prisma.html", {
         "database": db.name, "counts": counts, "flow": flow, "numbers": numbers(flow),
-        "label": label, "svg": Markup(prisma_svg(counts)), "base": base,
+        "label": label, "svg": Markup(prisma_svg(counts)), "base": base, "narrow": narrow,
         "css": datasette.urls.static_plugins("datasette_mscdm", "mscdm-reporting.css"),
     }, request=request))
 
