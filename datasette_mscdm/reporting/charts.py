@@ -156,6 +156,9 @@ def column_chart(items: list[tuple[str, int]], title: str, width: int = 680,
         points = " ".join(f"{centres[i]:.1f},{base - plot_h * v / peak:.1f}"
                           for i, v in enumerate(line))
         body.append(f'<polyline points="{points}" fill="none" stroke="#222" stroke-width="2"/>'
+                    f'<circle cx="{centres[len(line) - 1]:.1f}"'
+                    f' cy="{base - plot_h * line[-1] / peak:.1f}" r="3" fill="#222">'
+                    f'<title>cumulative total: {line[-1]:,}</title></circle>'
                     f'<text x="{width - 4}" y="14" text-anchor="end">— cumulative total'
                     f' {line[-1]:,} (own scale)</text>')
     return _svg(width, height, title, body)

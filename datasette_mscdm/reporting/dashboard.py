@@ -44,9 +44,11 @@ def per_reviewer_rows(conn, blind: bool) -> list[dict]:
 
 def included_curve(conn, stage: str) -> list[tuple[int, int]]:
     """(records screened, records included so far) after each record the
-    stage settled, in the order they settled (the decision in force that
-    settled each). Settled records only: while screening is blind, a vote
-    on an open record moves nothing here."""
+    stage screened, in the order each was decided (by the decision in force
+    that completed it). Screened: every vote in, or a lead's ruling; a
+    conflict counts as screened and not (yet) included. Records still open
+    to reviewers never count: while screening is blind, a vote on one moves
+    nothing here."""
     column = STATUS_COLUMN[stage]
     rows = conn.execute(f"""
         SELECT r.{column} = 'included', max(d.id) AS settled_by
@@ -161,7 +163,7 @@ def dashboard_data(conn, stages: list[str], groups: dict[str, str], blind: bool 
              {"name": "if found at an even rate", "points": [(0, 0), (len(points), total)]
               if points else [], "colour": COLOURS["reference"], "dashed": True}],
             f"Included found vs records screened, {stage_names[stage]}",
-            x_title="records screened (in the order they were settled)",
+            x_title="records screened (in the order decided)",
             y_title="records included", width=w))
     return {
         "remaining": [store.progress(conn, None, stage) for stage in stages],

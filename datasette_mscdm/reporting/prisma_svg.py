@@ -147,8 +147,8 @@ def _wrapped(lines: list[dict], width: int) -> list[tuple[str, int, bool]]:
         bold = item["n"] is None and item["text"].endswith(":")
         offset = item["level"] * INDENT
         # "(n = 1,234)" is never broken (wrapped as if joined by no-break spaces).
-        for i, text in enumerate(fonts.wrap(label(item, True), width - 2 * PAD - offset - INDENT // 2, FONT,
-                                            bold)):
+        room = width - 2 * PAD - offset - INDENT // 2
+        for i, text in enumerate(fonts.wrap(label(item, True), room, FONT, bold)):
             out.append((text.replace("\u00a0", " "), offset + (INDENT // 2 if i else 0), bold))
     return out
 
@@ -256,9 +256,9 @@ def prisma_svg(c: dict, title: str = "PRISMA 2020 flow diagram") -> str:
 </style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="{width // 2}" y="28" text-anchor="middle" font-size="17" font-weight="bold">{escape(title)}</text>
-<text x="{width // 2}" y="50" text-anchor="middle" font-size="12" fill="#444">{escape(status)}</text>
+<text x="{width // 2}" y="50" text-anchor="middle" fill="#444">{escape(status)}</text>
 {chr(10).join(bands)}
 {chr(10).join(body)}
-<text x="10" y="{height_total - 12}" font-size="12" fill="#555">{escape(source)}</text>
+<text x="10" y="{height_total - 12}" fill="#555">{escape(source)}</text>
 </svg>
 """

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 
 from datasette import Response
 from markupsafe import Markup
@@ -32,9 +33,10 @@ async def prisma_view(datasette, request):
     db, counts = await _counts(datasette, request)
     base = f"{datasette.urls.database(db.name)}/-/prisma"
     flow = flow_rows(counts)
-    # Below this width the diagram would shrink its text under about 11 px:
-    # the page shows the same boxes as HTML instead.
-    narrow = round(figure_width(counts) * 0.82) + 40
+    # Below this viewport width the diagram (scaled to the page's width, less
+    # its 2 x 16 px margins) would shrink its 13 px text under 12 px: the page
+    # shows the same boxes as HTML instead.
+    narrow = math.ceil(figure_width(counts) * 12 / 13) + 33
     return Response.html(await datasette.render_template("mscdm_prisma.html", {
         "database": db.name, "counts": counts, "flow": flow, "numbers": numbers(flow),
         "label": label, "svg": Markup(prisma_svg(counts)), "base": base, "narrow": narrow,
