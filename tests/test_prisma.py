@@ -375,3 +375,14 @@ def test_source_names_are_escaped_and_neutralised(tmp_path):
     table = CliRunner().invoke(cli, ["prisma", str(db), "--format", "csv"]).output
     items = [row["item"] for row in csv.DictReader(io.StringIO(table))]
     assert "'=HYPERLINK(\"http://x\")" in items and name in items
+
+
+@pytest.mark.asyncio
+async def test_overview_names_files_whose_database_nobody_named(tmp_path):
+    db = tmp_path / "review.db"
+    path = tmp_path / "zotero_export.ris"
+    path.write_text(ris_record("z", "A record whose file names no database"), encoding="utf-8")
+    load(db, path)
+    html = (await datasette_for(db).client.get("/review/-/overview")).text
+    assert "Not named (load with <code>--source NAME</code>)" in html
+    assert "zotero_export</a>" not in html and "database:None" not in html

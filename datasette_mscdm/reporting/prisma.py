@@ -102,21 +102,21 @@ def _membership_cte(pairs: list[dict]) -> tuple[str, list]:
 
 def _column_flow(conn, cte: str, params: list, member: str, has_decisions: bool) -> dict:
     """Screening to inclusion for the records of one column (`member`: SQL
-    on `r` that says a record belongs to it)."""
-    bulk = (f"CASE WHEN r.ta_status = 'excluded' THEN {_BULK_IN_FORCE} ELSE 0 END"
-            if has_decisions else "0")
-    ta, ft, final, reasons = Counter(), Counter(), Counter(), Counter()
-    in_bulk = 0
-    for ta_status, ft_status, screening_status, reason, bulked, n in conn.execute(
-            f"{cte}SELECT r.ta_status, r.ft_status, r.screening_status, r.exclusion_reason,"
-            f" {bulk}, count(*) FROM records r WHERE {member} GROUP BY 1, 2, 3, 4, 5", params):
-        ta[ta_status] += n
-        final[screening_status] += n
-        if ft_status is not None:
-            ft[ft_status] += n
-        if ft_status == "excluded":
-            reasons[reason or NO_REASON] += n
-        in_bulk += n if bulked else 0
+    on `r` that says a record belongs to it). Small queries, each on a
+    status index, rather than one scan of the records' rows."""
+    def counts(column, where="1"):
+        return Counter(dict(conn.execute(
+            f"{cte}SELECT r.{column}, count(*) FROM records r WHERE {member} AND {where}"
+            f" GROUP BY r.{column}", params).fetchall()))
+
+    ta = counts("ta_status")
+    ft = counts("ft_status", "r.ft_status IS NOT NULL")
+    final = counts("screening_status", "r.screening_status = 'included'")
+    reasons = Counter({reason or NO_REASON: n for reason, n in counts(
+        "exclusion_reason", "r.ft_status = 'excluded'").items()})
+    in_bulk = conn.execute(
+        f"{cte}SELECT count(*) FROM records r WHERE {member} AND r.ta_status = 'excluded'"
+        f" AND {_BULK_IN_FORCE}", params).fetchone()[0] if has_decisions else 0
     records = sum(ta.values())
     automation = 0
     sought = ta["included"]
@@ -158,14 +158,19 @@ def prisma_counts(conn: sqlite3.Connection) -> dict:
     has_decisions = one("SELECT count(*) FROM sqlite_master WHERE name = 'decisions'") > 0
     in_other = "(o.source_id, coalesce(o.database, '')) IN (SELECT source_id, database FROM" \
                " other_pairs)"
-    occurrence_counts = conn.execute(
-        f"{cte}SELECT"
-        f" count(DISTINCT CASE WHEN NOT {in_other} THEN o.record_id END),"
-        f" sum(CASE WHEN {in_other} AND o.record_id NOT IN other_only THEN 1 ELSE 0 END),"
-        f" count(DISTINCT CASE WHEN {in_other} AND o.record_id IN other_only"
-        f" THEN o.record_id END)"
-        " FROM occurrences o JOIN sources s ON s.id = o.source_id WHERE s.status = 'loaded'",
-        params).fetchone()
+    if not params:
+        # No other methods: every record with an occurrence is in the first
+        # column (the sources of occurrences are loaded: a failed file leaves none).
+        occurrence_counts = (one("SELECT count(DISTINCT record_id) FROM occurrences"), 0, 0)
+    else:
+        occurrence_counts = conn.execute(
+            f"{cte}SELECT"
+            f" count(DISTINCT CASE WHEN NOT {in_other} THEN o.record_id END),"
+            f" sum(CASE WHEN {in_other} AND o.record_id NOT IN other_only THEN 1 ELSE 0 END),"
+            f" count(DISTINCT CASE WHEN {in_other} AND o.record_id IN other_only"
+            f" THEN o.record_id END)"
+            " FROM occurrences o JOIN sources s ON s.id = o.source_id WHERE s.status = 'loaded'",
+            params).fetchone()
     records_via_databases, other_found_via_databases, records_via_other = (
         value or 0 for value in occurrence_counts)
 
