@@ -60,8 +60,10 @@ class _LazyProgress:
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--source", "source_name", metavar="NAME",
-              help="Bibliographic database the files were exported from (PubMed, Scopus, ...). "
-                   "Default: inferred from each file, else the file name.")
+              help="Bibliographic database or register the files were exported from (PubMed, "
+                   "Scopus, ClinicalTrials.gov, ...), or the other method (Citation searching). "
+                   "Spellings are normalised (web_of_science, WOS: Web of Science). Default: "
+                   "what each record says, else none (PRISMA shows it as not named).")
 @click.option("--format", "format_name", type=click.Choice(sorted(formats.BY_NAME)),
               help="Parse every file as this format instead of detecting it from the content.")
 @click.option("--other-methods", is_flag=True,

@@ -12,6 +12,8 @@ from .reporting import publish
 from .reporting.export import STATUSES, WRITERS, ExportError
 from .reporting.export import export as export_records
 from .reporting.prisma import prisma_counts
+from .reporting.png import DEFAULT_SCALE, svg_to_png
+from .reporting.prisma_csv import numbers_csv
 from .reporting.prisma_svg import prisma_svg
 from .screening.protocol import STAGES
 
@@ -22,11 +24,16 @@ output_option = click.option("-o", "--output", type=click.File("w", encoding="ut
 
 @click.command()
 @db_argument
-@click.option("--format", "format_name", type=click.Choice(["svg", "json"]), default="svg",
-              show_default=True)
-@output_option
-def prisma(db, format_name, output):
-    """Write the PRISMA 2020 flow diagram of DB as SVG, or its numbers as JSON.
+@click.option("--format", "format_name", type=click.Choice(["svg", "png", "json", "csv"]),
+              default="svg", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              default="-", help="File to write (default: stdout).")
+@click.option("--scale", type=click.FloatRange(0.5, 8), default=DEFAULT_SCALE,
+              show_default=True, help="PNG only: pixels per SVG pixel (2: a 1,800 px wide "
+                                      "diagram for a 900 px one).")
+def prisma(db, format_name, output, scale):
+    """Write the PRISMA 2020 flow diagram of DB as SVG or PNG, or its numbers
+    as JSON or CSV (every number of every box, one row each).
 
     The numbers come from the loaded sources, duplicate merging and the
     screening decisions. While screening is in progress, the open records
@@ -36,6 +43,8 @@ def prisma(db, format_name, output):
     \b
     Examples:
         mscdm prisma review.db -o prisma.svg
+        mscdm prisma review.db --format png -o prisma.png
+        mscdm prisma review.db --format csv -o prisma.csv
         mscdm prisma review.db --format json -o prisma.json
     """
     database = open_database(db)
@@ -43,10 +52,18 @@ def prisma(db, format_name, output):
         counts = prisma_counts(database.conn)
     finally:
         database.conn.close()
-    if format_name == "json":
-        output.write(json.dumps(counts, indent=2, ensure_ascii=False) + "\n")
+    if format_name == "png":
+        data = svg_to_png(prisma_svg(counts), scale)
+    elif format_name == "json":
+        data = json.dumps(counts, indent=2, ensure_ascii=False) + "\n"
+    elif format_name == "csv":
+        data = numbers_csv(counts)
     else:
-        output.write(prisma_svg(counts))
+        data = prisma_svg(counts)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with click.open_file(str(output), "wb") as stream:  # "-": stdout
+        stream.write(data)
 
 
 @click.command("publish-copy")

@@ -36,6 +36,7 @@ from . import readahead
 from .preparing import FileInput, Prepared, PreparedRecords, tags_for
 from .records import LIST_FIELDS, Record, exact_duplicate_key
 from .schema import FTS_COLUMNS, RECORD_COLUMNS, ensure_schema
+from .source_names import canonical_source
 from .tagging import Vocabulary
 from .terms import current_vocabulary, insert_terms, store_vocabulary, term_rows
 from .textio import FileFacts, LoadError
@@ -227,7 +228,7 @@ class Loader:
         cursor = self.conn.execute(
             "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status, error)"
             " VALUES (?, ?, ?, ?, ?, ?, 'failed', ?)",
-            [os.path.abspath(path), result.format, self.source_name,
+            [os.path.abspath(path), result.format, canonical_source(self.source_name),
              facts.sha256 if facts else "", facts.bytes if facts else 0, now(), result.error],
         )
         result.source_id = cursor.lastrowid
@@ -257,11 +258,14 @@ class Loader:
         source_id = conn.execute(
             "INSERT INTO sources (path, format, database, sha256, bytes, loaded_at, status, method)"
             " VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?)",
-            [os.path.abspath(facts.path), module.NAME, self.source_name, facts.sha256, facts.bytes,
-             now(), self.method],
+            [os.path.abspath(facts.path), module.NAME, canonical_source(self.source_name),
+             facts.sha256, facts.bytes, now(), self.method],
         ).lastrowid
         result.source_id = source_id
-        fallback_database = self.source_name or facts.path.name.split(".")[0]
+        # What the command line says (--source), else what each record says;
+        # never the file name (PRISMA counts records per database, and a file
+        # name is no evidence of one). Names are stored normalised.
+        named = canonical_source(self.source_name)
         databases: Counter[str] = Counter()
         self._stamp = now()  # one timestamp per file: the file's load time
         self._occurrences: list[tuple] = []
@@ -270,8 +274,9 @@ class Loader:
         position = self._position = 0
         for prepared in records:
             position = self._position = position + 1
-            database = self.source_name or prepared.database or fallback_database
-            databases[database] += 1
+            database = named or canonical_source(prepared.database)
+            if database:
+                databases[database] += 1
             record_id, matched_on = self._store(prepared, database)
             self._occurrences.append((source_id, position, prepared.line, record_id, database,
                                       matched_on, prepared.raw))
@@ -290,7 +295,7 @@ class Loader:
             raise LoadError(f"no records found in this {module.LABEL} file", "whole file")
         self._flush_pending()
         result.records = position
-        result.database = self.source_name or databases.most_common(1)[0][0]
+        result.database = named or (databases.most_common(1)[0][0] if databases else None)
         conn.execute(
             "UPDATE sources SET records = ?, new_records = ?, merged = ?, database = ?, warnings = ?"
             " WHERE id = ?",
@@ -344,18 +349,18 @@ class Loader:
                 return row[0], "title_year_author"
         return None, "new"
 
-    def _store(self, prepared: Prepared, database: str) -> tuple[int, str]:
+    def _store(self, prepared: Prepared, database: str | None) -> tuple[int, str]:
         existing_id, matched_on = self._find_existing(prepared)
         if existing_id is None:
             return self._insert(prepared, database), "new"
         self._merge(existing_id, prepared, database)
         return existing_id, matched_on
 
-    def _insert(self, prepared: Prepared, database: str) -> int:
+    def _insert(self, prepared: Prepared, database: str | None) -> int:
         values = prepared.values
         stamp = self._stamp
         tags = prepared.tags
-        databases = json.dumps([database], ensure_ascii=False)
+        databases = json.dumps([database] if database else [], ensure_ascii=False)
         columns = list(RECORD_COLUMNS) + ["databases", "auto_tags", "missing_fields", "dedup_key",
                                            "extra", "created_at", "updated_at"]
         row = [values[c] for c in RECORD_COLUMNS] + [
@@ -378,7 +383,7 @@ class Loader:
             self._index_new_rows()
         return record_id
 
-    def _merge(self, record_id: int, prepared: Prepared, database: str):
+    def _merge(self, record_id: int, prepared: Prepared, database: str | None):
         if record_id > self._fts_indexed_upto:
             # The update trigger removes the old text from the index, so the
             # row has to be in the index before it changes.
@@ -399,7 +404,9 @@ class Loader:
                     changes[column] = new
             elif old in (None, "") and new not in (None, ""):
                 changes[column] = new
-        merged_databases = union_json(current["databases"], json.dumps([database], ensure_ascii=False))
+        merged_databases = union_json(current["databases"],
+                                      json.dumps([database] if database else [],
+                                                 ensure_ascii=False))
         if merged_databases != current["databases"]:
             changes["databases"] = merged_databases
         extra = json.loads(current["extra"] or "{}")

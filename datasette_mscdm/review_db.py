@@ -13,48 +13,55 @@ from .terms import BUILTIN_FACETS
 
 # Canned aggregate queries opened as charts in datasette-vega. datasette-vega
 # charts only the rows of one page, so every chart is of an aggregate; its
-# settings travel in the URL fragment (g.mark, g.x_column, ...).
+# settings travel in the URL fragment (g.mark, g.x_column, ...). The SQL is
+# shown on the query page as written: short lines, so it fits a phone.
 CHART_QUERIES = {
+    # Years on a time axis (the year as text, which Vega reads as a date):
+    # as labelled bars, 80 years of records made a chart wider than the page.
     "mscdm_records_per_year": {
         "title": "Records per publication year",
-        "sql": "select year, count(*) as records from records where year is not null "
-               "group by year order by year",
-        "chart": {"mark": "bar", "x_column": "year", "x_type": "ordinal",
+        "sql": "select cast(year as text) as year,\n  count(*) as records\nfrom records\n"
+               "where year is not null\ngroup by year\norder by year",
+        "chart": {"mark": "bar", "x_column": "year", "x_type": "temporal",
                   "y_column": "records", "y_type": "quantitative"},
     },
     "mscdm_records_per_journal": {
         "title": "Records per journal (top 30)",
-        "sql": "select journal, count(*) as records from records where journal is not null "
-               "group by journal order by records desc, journal limit 30",
-        "chart": {"mark": "bar", "x_column": "journal", "x_type": "nominal",
-                  "y_column": "records", "y_type": "quantitative"},
+        "sql": "select journal,\n  count(*) as records\nfrom records\n"
+               "where journal is not null\ngroup by journal\n"
+               "order by records desc, journal\nlimit 30",
+        # Long category names: horizontal bars, one row per name (as columns
+        # they made charts wider than the page).
+        "chart": {"mark": "bar", "x_column": "records", "x_type": "quantitative",
+                  "y_column": "journal", "y_type": "nominal"},
     },
     "mscdm_records_per_study_design": {
         "title": "Records per study design (automatic tags)",
-        "sql": "select term as study_design, count(*) as records from record_terms "
-               "where facet = 'design' group by term order by records desc",
+        "sql": "select term as study_design,\n  count(*) as records\nfrom record_terms\n"
+               "where facet = 'design'\ngroup by term\norder by records desc",
         "chart": {"mark": "bar", "x_column": "study_design", "x_type": "nominal",
                   "y_column": "records", "y_type": "quantitative"},
     },
     "mscdm_records_per_tag": {
         "title": "Records per automatic domain tag",
-        "sql": "select facet as tag_group, term as tag, count(*) as records from record_terms "
-               "where facet not in ('publication_type', 'database') "
-               "group by facet, term order by records desc",
-        "chart": {"mark": "bar", "x_column": "tag", "x_type": "nominal",
-                  "y_column": "records", "y_type": "quantitative", "color_column": "tag_group"},
+        "sql": "select facet as tag_group,\n  term as tag,\n  count(*) as records\n"
+               "from record_terms\nwhere facet not in\n  ('publication_type', 'database')\n"
+               "group by facet, term\norder by records desc",
+        "chart": {"mark": "bar", "x_column": "records", "x_type": "quantitative",
+                  "y_column": "tag", "y_type": "nominal", "color_column": "tag_group"},
     },
     "mscdm_records_per_source": {
         "title": "Records identified per source database",
-        "sql": "select database as source_database, count(*) as records_identified "
-               "from occurrences group by database order by records_identified desc",
+        "sql": "select coalesce(database,\n    'not named') as source_database,\n"
+               "  count(*) as records_identified\nfrom occurrences\n"
+               "group by source_database\norder by records_identified desc",
         "chart": {"mark": "bar", "x_column": "source_database", "x_type": "nominal",
                   "y_column": "records_identified", "y_type": "quantitative"},
     },
     "mscdm_records_per_screening_status": {
         "title": "Records per screening status",
-        "sql": "select screening_status, count(*) as records from records "
-               "group by screening_status order by records desc",
+        "sql": "select screening_status,\n  count(*) as records\nfrom records\n"
+               "group by screening_status\norder by records desc",
         "chart": {"mark": "bar", "x_column": "screening_status", "x_type": "nominal",
                   "y_column": "records", "y_type": "quantitative"},
     },

@@ -101,7 +101,8 @@ def normalise(text: str, folder: str) -> str:
 def read_paths(ids):
     paths = ["/", "/review", "/review.json", "/-/databases.json",
              "/review/-/overview", "/review/-/review", "/review/-/prisma",
-             "/review/-/prisma.svg", "/review/-/prisma.json", "/review/-/agreement.csv",
+             "/review/-/prisma.svg", "/review/-/prisma.json", "/review/-/prisma.csv",
+             "/review/-/prisma.png", "/review/-/agreement.csv",
              "/review/-/protocol", "/review/-/screen/progress.json",
              "/review/-/screen/progress.json?stage=full_text",
              "/review/records", "/review/records.json?_size=max&_extra=facet_results,count",

@@ -97,12 +97,18 @@ def test_source_database_inferred_or_given(tmp_path, fresh_db, rows):
     copy = tmp_path / "mine.ris"
     copy.write_text("TY  - JOUR\nTI  - A title\nER  - \n", encoding="utf-8")
     load(fresh_db, copy)
-    assert rows(fresh_db, "select database from sources order by id desc")[0]["database"] == "mine"
+    # Nothing names the database: none is stored (never the file name).
+    assert rows(fresh_db, "select database from sources order by id desc")[0]["database"] is None
+    unnamed = rows(fresh_db, "select o.database, r.databases from occurrences o"
+                             " join records r on r.id = o.record_id order by o.id desc")[0]
+    assert unnamed == {"database": None, "databases": "[]"}
     other = tmp_path / "other.ris"
     other.write_text("TY  - JOUR\nTI  - B title\nER  - \n", encoding="utf-8")
-    CliRunner().invoke(cli, ["load", str(fresh_db), str(other), "--source", "Embase"])
+    CliRunner().invoke(cli, ["load", str(fresh_db), str(other), "--source", "{EMBASE}"])
     last = rows(fresh_db, "select * from occurrences order by id desc")[0]
-    assert last["database"] == "Embase"
+    assert last["database"] == "Embase"  # normalised as it is stored
+    assert rows(fresh_db, "select database from sources order by id desc")[0]["database"] == \
+        "Embase"
 
 
 def test_directories_are_walked_recursively_skipping_hidden(tmp_path, fresh_db, rows):

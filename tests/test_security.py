@@ -435,7 +435,8 @@ async def test_no_page_leaves_a_transaction_open_on_a_read_connection(ds, screen
             assert (await ds.client.get(path, follow_redirects=True)).status_code == 200
     assert [conn for conn in db._all_connections if conn.in_transaction] == []
     paths = ["/review/-/overview", "/review/-/review", "/review/-/prisma",
-             "/review/-/prisma.json", "/review/-/export.csv", "/review/-/agreement.csv",
+             "/review/-/prisma.json", "/review/-/prisma.csv", "/review/-/prisma.png",
+             "/review/-/export.csv", "/review/-/agreement.csv",
              f"/review/-/record/{rid}", f"/review/-/record/{rid}/history.json",
              "/review/-/screen", "/review/-/screen/progress.json", "/review/-/conflicts",
              "/review/-/bulk-exclude?q=exosomes", "/review/-/protocol"]

@@ -110,7 +110,11 @@ def to_record(bag: FieldBag) -> Record:
     record.issue = bag.first("IS")
     # BP/EP, else the page span (PS, Zoological Record), else the article number.
     record.pages = join_pages(bag.first("BP"), bag.first("EP")) or bag.first("PS", "AR")
-    record.publication_date = " ".join(v for v in (bag.peek("PD"), bag.peek("PY")) if v) or None
+    # PD is "DEC 31" in older exports (the year only in PY), "DEC 16 2020" in newer ones.
+    published, year = bag.peek("PD"), bag.peek("PY")
+    record.publication_date = (" ".join(v for v in (published, year) if v)
+                               if not (published and year and year in published)
+                               else published) or None
     record.year = parse_year(bag.first("PY")) or parse_year(bag.peek("EA"))
     record.doi = bag.first("DI", "D2")
     record.pmid = bag.first("PM")

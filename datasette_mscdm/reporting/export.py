@@ -11,8 +11,10 @@ screening is running leave the individual decisions out (statuses only).
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
+import re
 
 import bibtexparser
 import rispy
@@ -42,6 +44,8 @@ def select_records(conn, stage: str | None = None, status: str | None = None,
     """Records (JSON columns decoded) with their screening: at one stage's
     status, or the final status when no stage is given."""
     where, params = [], []
+    if stage and stage not in STAGES:
+        raise ExportError(f"stage must be one of {', '.join(STAGES)}")
     if status:
         if status not in STATUSES:
             raise ExportError(f"status must be one of {', '.join(STATUSES)}")
@@ -49,8 +53,6 @@ def select_records(conn, stage: str | None = None, status: str | None = None,
         where.append(f"{column} = ?")
         params.append(status)
     elif stage:
-        if stage not in STAGES:
-            raise ExportError(f"stage must be one of {', '.join(STAGES)}")
         where.append(f"{STATUS_COLUMN[stage]} IS NOT NULL")
     sql = (f"SELECT id, {', '.join(RECORD_COLUMNS)}, {', '.join(STATUS_COLUMNS)} FROM records"
            + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id")
@@ -105,13 +107,80 @@ def _pages(pages: str | None) -> tuple[str | None, str | None]:
     return start.strip() or None, end.strip() or None
 
 
+_MONTHS = {name: number for number, names in enumerate((
+    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+    ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+    ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1) for name in names}
+_DUPLICATED_YEAR = re.compile(r"\b(\d{4})\s+\1\s*$")
+
+
+def clean_date(text: str | None) -> str | None:
+    """A publication date as stored, without the year written twice that
+    older loads of Web of Science files left ("DEC 16 2020 2020")."""
+    if not text:
+        return None
+    return _DUPLICATED_YEAR.sub(r"\1", text.strip()) or None
+
+
+def date_parts(text: str | None) -> tuple[int, int | None, int | None] | None:
+    """(year, month, day) of the publication dates exports write: "2020-12-16",
+    "2020/12", "DEC 16 2020", "2020 Dec 16", "16 Dec 2020", "Dec 2020",
+    "2020-Dec". None when it is anything else ("Winter 2019", "2019 Nov-Dec"):
+    a date is only written back in full when it is read unambiguously."""
+    text = clean_date(text)
+    if not text:
+        return None
+    numeric = re.fullmatch(r"(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?(?:T.*)?", text)
+    if numeric:
+        year, month, day = (int(v) if v else None for v in numeric.groups())
+    else:
+        tokens = re.split(r"[\s,/-]+", text.strip().rstrip(".").casefold())
+        years = [t for t in tokens if re.fullmatch(r"\d{4}", t)]
+        months = [_MONTHS[t.rstrip(".")] for t in tokens if t.rstrip(".") in _MONTHS]
+        days = [t for t in tokens if re.fullmatch(r"\d{1,2}", t)]
+        if len(years) != 1 or len(months) > 1 or len(days) > int(bool(months)) \
+                or len(years) + len(months) + len(days) != len(tokens):
+            return None
+        year, month = int(years[0]), months[0] if months else None
+        day = int(days[0]) if days else None
+    if month is not None and not 1 <= month <= 12:
+        return None
+    if day is not None:
+        try:
+            datetime.date(year, month, day)
+        except (TypeError, ValueError):  # no month, or no such day
+            return None
+    return year, month, day
+
+
+def ris_date(text: str | None) -> str | None:
+    """RIS DA: "YYYY/MM/DD" or "YYYY/MM" when the date reads unambiguously,
+    nothing when it is only the year (PY has it), else the text as stored."""
+    parts = date_parts(text)
+    if parts is None:
+        return clean_date(text)
+    year, month, day = parts
+    if month is None:
+        return None
+    return f"{year}/{month:02d}" + (f"/{day:02d}" if day else "")
+
+
+class _RisWriter(rispy.RisWriter):
+    """rispy numbers each record with a line such as "1." before its TY (an
+    Ovid habit): RIS has no such line and reference managers take it for
+    stray text, so none is written."""
+
+    def set_header(self, count):
+        return ""
+
+
 def to_ris(records: list[dict]) -> str:
     entries = []
     for r in records:
         start, end = _pages(r["pages"])
         entry = {
             "type_of_reference": "JOUR", "title": r["title"], "authors": r["authors"],
-            "year": str(r["year"]) if r["year"] else None, "date": r["publication_date"],
+            "year": str(r["year"]) if r["year"] else None, "date": ris_date(r["publication_date"]),
             "secondary_title": r["journal"], "volume": r["volume"], "number": r["issue"],
             "start_page": start, "end_page": end, "doi": r["doi"], "abstract": r["abstract"],
             "keywords": r["keywords"] + screening_keywords(r), "language": r["language"],
@@ -121,7 +190,8 @@ def to_ris(records: list[dict]) -> str:
             "notes": r["decisions"],
         }
         entries.append({key: value for key, value in entry.items() if value})
-    return rispy.dumps(entries, list_tags=[*rispy.LIST_TYPE_TAGS, "M3"])
+    return rispy.dumps(entries, implementation=_RisWriter,
+                       list_tags=[*rispy.LIST_TYPE_TAGS, "M3"])
 
 
 def to_csv(records: list[dict]) -> str:
@@ -175,7 +245,7 @@ def to_csl_json(records: list[dict]) -> str:
         item = {
             "id": f"mscdm{r['id']}", "type": "article-journal", "title": r["title"],
             "author": [_csl_name(name) for name in r["authors"]],
-            "issued": {"date-parts": [[r["year"]]]} if r["year"] else None,
+            "issued": _csl_issued(r["year"], r["publication_date"]),
             "container-title": r["journal"], "volume": r["volume"], "issue": r["issue"],
             "page": r["pages"], "DOI": r["doi"], "PMID": r["pmid"], "PMCID": r["pmcid"],
             "URL": r["url"], "abstract": r["abstract"], "language": r["language"],
@@ -184,6 +254,15 @@ def to_csl_json(records: list[dict]) -> str:
         }
         items.append({key: value for key, value in item.items() if value})
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+def _csl_issued(year: int | None, publication_date: str | None) -> dict | None:
+    if not year:
+        return None
+    parts = date_parts(publication_date)
+    if parts and parts[0] == year:
+        return {"date-parts": [[v for v in parts if v is not None]]}
+    return {"date-parts": [[year]]}
 
 
 def _csl_name(name: str) -> dict:

@@ -5,7 +5,8 @@ from .auth import login_view, logout_view
 from .bulk import bulk_view
 from .conflicts import conflicts_view
 from .overview import overview_view
-from .prisma import prisma_json_view, prisma_svg_view, prisma_view
+from .prisma import (prisma_csv_view, prisma_json_view, prisma_png_view, prisma_svg_view,
+                     prisma_view)
 from .protocol import protocol_view
 from .record import record_view
 from .review import agreement_csv_view, export_view, review_view
@@ -34,7 +35,9 @@ ROUTES = [
     (DB + r"protocol$", protocol_view),
     (DB + r"prisma$", prisma_view),
     (DB + r"prisma\.svg$", prisma_svg_view),
+    (DB + r"prisma\.png$", prisma_png_view),
     (DB + r"prisma\.json$", prisma_json_view),
+    (DB + r"prisma\.csv$", prisma_csv_view),
     (DB + r"review$", review_view),
     (DB + r"export\.(?P<extension>ris|csv|bib|json)$", export_view),
     (DB + r"agreement\.csv$", agreement_csv_view),

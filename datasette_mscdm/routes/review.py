@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from datasette import NotFound, Response
 from markupsafe import Markup
 
@@ -16,6 +18,13 @@ from .common import screening_database
 
 FORMAT_OF_EXTENSION = {extension: name for name, extension in EXTENSIONS.items()}
 FORMAT_OF_EXTENSION["json"] = "csl-json"
+# The dashboard's download rows: (label, stage, status). "Included" is the
+# final status, so it fills only when full-text screening includes records;
+# "Included at title/abstract" is what goes on to the full text.
+DOWNLOAD_ROWS = [("Included at title/abstract", "title_abstract", "included"),
+                 ("Included (final)", "", "included"), ("Excluded", "", "excluded"),
+                 ("Maybe", "", "maybe"), ("Conflict", "", "conflict"),
+                 ("Unscreened", "", "unscreened"), ("All records", "", "")]
 
 
 async def review_view(datasette, request):
@@ -24,13 +33,17 @@ async def review_view(datasette, request):
     groups = await vocabulary_groups(db)
     stages = [stage.key for stage in protocol.stages]
     blind = protocol.blind and db.is_mutable
-    data = await read(db, lambda conn: dashboard_data(conn, stages, groups, blind))
-    data["charts"] = {name: Markup(svg) for name, svg in data["charts"].items()}
+    # A live review's progress runs to today; a published copy's to its last decision.
+    until = datetime.datetime.now(datetime.timezone.utc).date() if db.is_mutable else None
+    data = await read(db, lambda conn: dashboard_data(conn, stages, groups, blind, until))
+    data["charts"] = {name: {size: Markup(svg) for size, svg in sizes.items()}
+                      for name, sizes in data["charts"].items()}
     base = datasette.urls.database(db.name)
     return Response.html(await datasette.render_template("mscdm_review.html", {
         "database": db.name, "data": data, "stage_labels": STAGES, "protocol": protocol,
-        "base": base, "export_formats": EXTENSIONS, "blind": blind,
-        "table_url": datasette.urls.table(db.name, "records"),
+        "stages": stages, "base": base, "export_formats": EXTENSIONS, "blind": blind,
+        "downloads": DOWNLOAD_ROWS, "table_url": datasette.urls.table(db.name, "records"),
+        "css": datasette.urls.static_plugins("datasette_mscdm", "mscdm-reporting.css"),
     }, request=request))
 
 
@@ -46,11 +59,12 @@ async def export_view(datasette, request):
     stage = request.args.get("stage") or None
     status = request.args.get("status") or None
     try:
-        text = await read(db, 
-            lambda conn: export(conn, format_name, stage, status, with_decisions))
+        text = await read(db, lambda conn: export(conn, format_name, stage, status,
+                                                  with_decisions))
     except ExportError as error:
         return Response.text(str(error), status=400)
-    name = f"{db.name}-{status or 'all'}.{EXTENSIONS[format_name]}"
+    name = (f"{db.name}-{f'{stage}-' if stage else ''}{(status or 'all').replace(' ', '-')}"
+            f".{EXTENSIONS[format_name]}")
     return Response(text, content_type=f"{FORMATS[format_name]}; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{name}"'})
 
