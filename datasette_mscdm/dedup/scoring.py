@@ -91,11 +91,18 @@ def title_similarity(a: Features, b: Features) -> tuple[float | None, bool, bool
     prefix similarity times TRUNCATION_FACTOR counts. `numbers differ` is true
     when equal-length titles carry different numbers ("Part 1" / "Part 2").
     """
-    if not a.compacts or not b.compacts:
+    return compacts_similarity(a.compacts, b.compacts)
+
+
+def compacts_similarity(xs: tuple[str, ...], ys: tuple[str, ...]
+                        ) -> tuple[float | None, bool, bool]:
+    """title_similarity on two records' compact title keys (a load checks
+    its candidates with these before preparing them in full)."""
+    if not xs or not ys:
         return None, False, False
     best, truncated, pair = -1.0, False, None
-    for x in a.compacts:
-        for y in b.compacts:
+    for x in xs:
+        for y in ys:
             if x == y:
                 return 1.0, False, False
             similarity = Indel.normalized_similarity(x, y)
