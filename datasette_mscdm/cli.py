@@ -204,6 +204,7 @@ def tag(db, vocabulary_path, as_json):
 
 
 # Command groups of their own modules.
+from .cli_dedup import dedup, duplicates, unmerge_command  # noqa: E402
 from .cli_report import export, prisma, publish_copy  # noqa: E402
 from .cli_reviewer import reviewer  # noqa: E402
 
@@ -211,3 +212,6 @@ cli.add_command(reviewer)
 cli.add_command(prisma)
 cli.add_command(publish_copy)
 cli.add_command(export)
+cli.add_command(dedup)
+cli.add_command(duplicates)
+cli.add_command(unmerge_command)

@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-from ..dedup import DEFAULT_THRESHOLDS, DUPLICATE, MAYBE, DedupRecord, PairDecision, prepare
+from ..dedup import DEFAULT_THRESHOLDS, DISTINCT, DUPLICATE, MAYBE, DedupRecord, PairDecision, prepare
 from ..dedup import keys as dedup_keys
 from ..dedup.blocking import LIVE_MAX_BLOCK, identifier_hashes, live_keys
 from ..dedup.scoring import MIN_TRUNCATED_CHARS, TRUNCATION_FACTOR, score_pair
 from rapidfuzz.distance import Indel
-from . import tables
+from . import guard, tables
 
 # Placeholder id of the record being matched (it has no id yet).
 NEW = 0
@@ -148,15 +148,31 @@ class LoadMatcher:
         if not worth:
             return match
         features = features or prepare(view_of_values(values))
-        decisions = [score_pair(features, prepare(view), self.thresholds)
-                     for view in tables.record_views(self.conn, worth)]
-        duplicates = sorted((d for d in decisions if d.outcome == DUPLICATE),
-                            key=lambda d: (-d.score, d.b))
+        views = tables.record_views(self.conn, worth)
+        decisions = [score_pair(features, prepare(view), self.thresholds) for view in views]
+        several = {view.id for view in views if self._holds_several(view)}
+        duplicates, held = [], []
+        for decision in sorted((d for d in decisions if d.outcome == DUPLICATE),
+                               key=lambda d: (-d.score, d.b)):
+            why = (guard.conflict([features], guard.copies(self.conn, decision.b),
+                                  self.thresholds) if decision.b in several else None)
+            if why:
+                held.append(replace(decision, outcome=MAYBE, vetoes=[
+                    f"would join records that must stay apart: {why}"] + decision.vetoes))
+            else:
+                duplicates.append(decision)
         if duplicates:
             match.duplicate, match.also_duplicates = duplicates[0], duplicates[1:]
-        match.maybe = sorted((d for d in decisions if d.outcome == MAYBE),
+        match.maybe = sorted([d for d in decisions if d.outcome == MAYBE] + held,
                              key=lambda d: -d.score)
         return match
+
+    def _holds_several(self, view) -> bool:
+        """Whether a candidate holds copies that differ (several titles,
+        volumes, pages, ...): only then can its union be more lenient."""
+        return any(len(values) > 1 for values in (
+            view.titles, view.years, view.journals, view.volumes, view.issues, view.pages,
+            view.dois, view.pmids))
 
     def _candidates(self, keys: list[int], identifiers: set[int]) -> dict[int, bool]:
         """{record id: shares a DOI/PMID key} of the records sharing a key."""
@@ -199,13 +215,22 @@ class LoadMatcher:
             self.pending_index.setdefault(k, []).append(record_id)
         known = self.compacts.get(record_id, ())
         self.compacts[record_id] = known + tuple(c for c in match.compacts if c not in known)
-        queue = list(match.maybe)
-        if joined:
-            note = f"a copy loaded later is a duplicate of both records"
-            queue += [replace(d, outcome=MAYBE, vetoes=[note] + d.vetoes)
-                      for d in match.also_duplicates]
-        for decision in queue:
-            other = self.current(decision.b)
+        queue = [(d, None) for d in match.maybe]
+        if joined and match.also_duplicates:
+            # The copy matched two records that are apart: how do those two
+            # compare now that one holds the copy? Ruled out: left apart.
+            note = "a copy loaded later is a duplicate of both records"
+            views = {v.id: v for v in tables.record_views(
+                self.conn, [record_id] + [d.b for d in match.also_duplicates])}
+            for decision in match.also_duplicates:
+                if record_id in views and decision.b in views:
+                    now = score_pair(prepare(views[record_id]), prepare(views[decision.b]),
+                                     self.thresholds)
+                    if now.outcome != DISTINCT:
+                        queue.append((replace(now, outcome=MAYBE, vetoes=[note] + now.vetoes),
+                                      now.b))
+        for decision, other in queue:
+            other = self.current(other if other is not None else decision.b)
             if other == record_id or self.answered_apart(record_id, other):
                 continue
             self.queued.append(replace(decision, a=record_id, b=other))

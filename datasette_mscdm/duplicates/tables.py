@@ -193,3 +193,31 @@ def keep_first_values(conn, record_id: int, row: dict) -> None:
         "UPDATE occurrences SET record_values = ? WHERE id ="
         " (SELECT min(id) FROM occurrences WHERE record_id = ?)",
         [json.dumps(row_values(row), ensure_ascii=False), record_id])
+
+
+def file_clusters(conn, source_id: int, ids: list) -> list[list]:
+    """Which records of one loaded file ended up as one record: `ids` are the
+    file's records in file order (its occurrences' positions); clusters of
+    two or more, in file order (for measuring on labelled sets)."""
+    by_record: dict[int, list] = {}
+    for position, record_id in conn.execute(
+            "SELECT position, record_id FROM occurrences WHERE source_id = ? ORDER BY position",
+            [source_id]):
+        by_record.setdefault(record_id, []).append(ids[position - 1])
+    return sorted((members for members in by_record.values() if len(members) > 1),
+                  key=lambda members: ids.index(members[0]))
+
+
+def occurrence_views(conn, record_id: int) -> list[DedupRecord]:
+    """One view per copy a record holds (the values each occurrence brought;
+    the row for a record with one occurrence): what the cluster guard
+    compares pairwise."""
+    parts = [json.loads(text) for (text,) in conn.execute(
+        "SELECT record_values FROM occurrences WHERE record_id = ? AND record_values IS NOT NULL"
+        " ORDER BY id", [record_id])]
+    if not parts:
+        cursor = conn.execute(f"SELECT {', '.join(VIEW_COLUMNS)} FROM records WHERE id = ?",
+                              [record_id])
+        row = cursor.fetchone()
+        parts = [dict(zip(VIEW_COLUMNS, row))] if row else []
+    return [view_of(record_id, [values]) for values in parts]

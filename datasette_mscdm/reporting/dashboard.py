@@ -37,6 +37,7 @@ def per_reviewer_rows(conn, blind: bool) -> list[dict]:
 def dashboard_data(conn, stages: list[str], groups: dict[str, str], blind: bool = True) -> dict:
     per_day = _rows(conn, "SELECT substr(created_at, 1, 10) AS day, count(*) AS decisions"
                           " FROM decisions WHERE decision NOT IN ('undo', 'reopen')"
+                          " AND carried_from IS NULL"  # copies of votes of merged records
                           " GROUP BY day ORDER BY day")
     per_reviewer = per_reviewer_rows(conn, blind)
     reasons = _rows(conn, """
