@@ -27,6 +27,15 @@ _BULK_IN_FORCE = (
     f" AND d.kind = 'bulk' AND {in_force('d')})")
 
 
+# Duplicates a person merged (an answer on the review queue, "accept all
+# above a score"), merges still in force; every other duplicate removed was
+# merged automatically (on load, or by `mscdm dedup`). README "PRISMA" gives
+# the SQL of both.
+DUPLICATES_BY_PERSON = (
+    "SELECT count(*) FROM mscdm_merges m WHERE m.action = 'merge' AND m.merged_by != 'auto'"
+    " AND NOT EXISTS (SELECT 1 FROM mscdm_merges u WHERE u.undoes = m.id)")
+
+
 def prisma_counts(conn: sqlite3.Connection) -> dict:
     """Every number of the PRISMA 2020 flow diagram, with the checks."""
     def one(sql, params=()):
@@ -40,6 +49,8 @@ def prisma_counts(conn: sqlite3.Connection) -> dict:
             " GROUP BY s.method, o.database ORDER BY s.method, count(*) DESC, o.database")]
     identified_total = sum(row["records"] for row in identified)
     records = one("SELECT count(*) FROM records")
+    has_merges = one("SELECT count(*) FROM sqlite_master WHERE name = 'mscdm_merges'") > 0
+    by_person = one(DUPLICATES_BY_PERSON) if has_merges else 0
     has_decisions = one("SELECT count(*) FROM sqlite_master WHERE name = 'decisions'") > 0
     ta = dict(conn.execute("SELECT ta_status, count(*) FROM records GROUP BY ta_status"))
     ft = dict(conn.execute("SELECT ft_status, count(*) FROM records WHERE ft_status IS NOT NULL"
@@ -74,6 +85,8 @@ def prisma_counts(conn: sqlite3.Connection) -> dict:
         "identified_other": sum(r["records"] for r in identified if r["method"] == "other"),
         "identified_total": identified_total,
         "duplicates_removed": identified_total - records,
+        "duplicates_removed_automatically": identified_total - records - by_person,
+        "duplicates_removed_by_person": by_person,
         "removed_by_automation": automation,
         "removed_other_reasons": 0,
         "records_screened": screened,

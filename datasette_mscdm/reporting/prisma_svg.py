@@ -74,6 +74,8 @@ def flow_rows(c: dict) -> list[dict]:
         {"phase": "Identification", "main": identified, "side": [
             "Records removed before screening:",
             f"  Duplicate records removed {n(c['duplicates_removed'])}",
+            f"    automatically {n(c.get('duplicates_removed_automatically', 0))},"
+            f" by a person {n(c.get('duplicates_removed_by_person', 0))}",
             f"  Records marked as ineligible by automation tools "
             f"{n(c['removed_by_automation'])}",
             f"  Records removed for other reasons {n(c['removed_other_reasons'])}"]},
