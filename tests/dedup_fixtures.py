@@ -49,7 +49,7 @@ def partition(db) -> list[list[tuple[str, int]]]:
                 "SELECT o.record_id, s.database, o.position FROM occurrences o"
                 " JOIN sources s ON s.id = o.source_id ORDER BY o.id"):
             groups.setdefault(record_id, []).append((name, position))
-        return sorted(groups.values())
+        return sorted(sorted(group) for group in groups.values())
     finally:
         conn.close()
 

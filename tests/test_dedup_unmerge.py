@@ -151,7 +151,7 @@ def test_a_copy_merged_on_load_comes_out_as_a_record_of_its_own(tmp_path):
     embase = {**RAT, "title": RAT["title"] + ". [Erratum appears in Stem Cell Res Ther 2022]",
               "abstract": "", "pmid": "33445566", "journal": "Stem Cell Res Ther"}
     load_files(db, tmp_path, ("PubMed", [RAT]), ("Embase", [embase]))
-    assert partition(db) == [[("PubMed", 1), ("Embase", 1)]]
+    assert partition(db) == [[("Embase", 1), ("PubMed", 1)]]
     alone = tmp_path / "alone.db"
     load_files(alone, tmp_path, ("PubMed", [RAT]))
     conn = sqlite3.connect(db)

@@ -222,6 +222,26 @@ def _pages_state(a: Features, b: Features) -> str | None:
     return "different"
 
 
+# A record's own page number that is also its issue number is taken for an
+# article number put in both fields only above this: no monthly or quarterly
+# issue is numbered so, while "issue 1, page 1" is the first page of an
+# issue (the editorials of every issue start there).
+ARTICLE_NUMBER_ISSUE = 12
+
+
+def _issue_numbers(x: Features, other: Features) -> frozenset[int]:
+    """x's issue numbers, without an article number an export put in the
+    issue field: one that is also x's own page number (above
+    ARTICLE_NUMBER_ISSUE; "93" and page 93), or, when x has no pages, the
+    other record's page number (issue "7" against page 7)."""
+    if not x.issues:
+        return x.issues
+    own = {int(p) for p in x.first_pages if p.isdigit() and int(p) > ARTICLE_NUMBER_ISSUE}
+    theirs = set() if x.first_pages else {int(p) for p in other.first_pages if p.isdigit()}
+    numbered = own | theirs
+    return x.issues - numbered if numbered else x.issues
+
+
 def _doi_state(x: frozenset[str], y: frozenset[str]) -> str | None:
     if not x or not y:
         return None
@@ -255,8 +275,7 @@ def score_pair(a: Features, b: Features, thresholds: Thresholds = DEFAULT_THRESH
     journal = _journal_state(a, b)
     volume = _set_state(a.volumes, b.volumes)
     # An export that put the article number in the issue field ("93" and page 93).
-    numbered = {int(p) for p in a.first_pages | b.first_pages if p.isdigit()}
-    issue = _set_state(a.issues - numbered, b.issues - numbered)
+    issue = _set_state(_issue_numbers(a, b), _issue_numbers(b, a))
     pages = _pages_state(a, b)
     id_same = doi == "same" or pmid == "same"
 
