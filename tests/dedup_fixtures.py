@@ -10,6 +10,8 @@ import sqlite3
 
 from click.testing import CliRunner
 
+from conftest import add_reviewers
+
 from datasette_mscdm.cli import cli
 from datasette_mscdm.screening import rules, store
 
@@ -98,3 +100,28 @@ def review_state(db) -> dict:
         }
     finally:
         conn.close()
+
+
+AUTHORS = "Kim J; Lee S; Park H"
+BASE = {"authors": AUTHORS, "year": "2021", "journal": "Stem Cell Research & Therapy",
+        "volume": "12", "issue": "1", "pages": "100-110", "abstract": "An abstract."}
+# Three pairs a person has to answer: titles that differ in one word.
+PAIRS = [("Exosomes from adipose stem cells heal diabetic wounds in &lt;script&gt;alert(1)"
+          "&lt;/script&gt; rats", "rats", "mice"),
+         ("Umbilical cord vesicles restore islet function in diabetic rats", "rats", "pigs"),
+         ("Bone marrow exosomes reduce albuminuria in diabetic nephropathy of rats", "rats",
+          "dogs")]
+
+
+def build_queue_review(tmp_path):
+    """Three pairs a person has to answer (titles that differ in a word), with
+    lead alice and reviewers bob and carol."""
+    db = tmp_path / "review.db"
+    first = [{**BASE, "title": title, "doi": f"10.1000/a{n}", "pages": f"{n}00-{n}10"}
+             for n, (title, _, _) in enumerate(PAIRS, 1)]
+    second = [{**BASE, "title": title.replace(old, new), "pages": f"{n}00-{n}10",
+               "abstract": "Another abstract."}
+              for n, (title, old, new) in enumerate(PAIRS, 1)]
+    load_files(db, tmp_path, ("PubMed", first), ("Embase", second))
+    add_reviewers(db)
+    return db

@@ -31,10 +31,10 @@ from ..duplicates.merge import merge_in_force_for, unmerge
 from ..duplicates.values import other_values
 from ..review_db import read
 from ..screening import store
-from ..screening.access import LEAD
+from ..screening.access import LEAD, reviewer_session
 from . import inputs
-from .common import (can, error_page, json_error, read_form, read_json, require_reviewer,
-                     safe_next, screening_database, write_as, writer_session)
+from .common import (can, error_page, json_error, login_url, read_form, read_json,
+                     require_reviewer, safe_next, screening_database, write_as, writer_session)
 
 PAGE_SIZE = 10
 SHOWN = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid",
@@ -135,6 +135,8 @@ async def duplicates_view(datasette, request):
     db = await screening_database(datasette, request)
     if request.method == "POST":
         return await _post_form(datasette, request, db)
+    if db.is_mutable and reviewer_session(db.name, request.actor) is None:
+        return Response.redirect(login_url(datasette, db, request))  # log in, then back
     controls = await _viewer_may_answer(datasette, request, db)
     return await _page(datasette, request, db, controls)
 
