@@ -7,6 +7,8 @@ record of its own; the two are then never merged or proposed again."""
 import json
 import sqlite3
 
+import pytest
+
 from conftest import add_reviewers
 from dedup_fixtures import load_files, partition, review_state, run
 from datasette_mscdm.screening import store
@@ -183,3 +185,21 @@ def test_unmerge_refuses_what_is_not_merged(tmp_path):
     assert "was not merged as it loaded" in result.output
     result = run("duplicates", "answer", db, "1", "2", "duplicate", "--by", "bob", expect=2)
     assert "not a lead" in result.output
+
+
+def test_an_anonymised_copy_names_no_one_who_merged(tmp_path):
+    db = build(tmp_path)
+    ids = ids_by_title(db)
+    run("duplicates", "answer", db, ids[RAT["title"]], ids[MOUSE["title"]], "duplicate",
+        "--by", "alice")
+    run("unmerge", db, ids[MOUSE["title"]], "--by", "alice")
+    out = tmp_path / "published.db"
+    run("publish-copy", db, out, "--anonymise")
+    assert b"alice" not in out.read_bytes()
+    conn = sqlite3.connect(out)
+    people = {r[0] for r in conn.execute(
+        "SELECT merged_by FROM mscdm_merges UNION SELECT answered_by FROM mscdm_dedup_answers")}
+    assert people == {"Reviewer 1"}  # alice, the first reviewer added
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM mscdm_merges")
+    conn.close()
