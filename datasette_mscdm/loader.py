@@ -438,7 +438,3 @@ def matched_on(decision) -> str:
     if decision.fields.get("pmid") == "same":
         return "pmid"
     return "title_year_author"
-
-
-# Kept for callers of the earlier loader API.
-from .duplicates.values import decode_value, union_json  # noqa: E402,F401

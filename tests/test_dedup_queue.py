@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 import pytest_asyncio
 
-from conftest import add_reviewers, datasette_for, login
+from conftest import datasette_for, login
 from dedup_fixtures import BASE, PAIRS, build_queue_review as build, load_files, run
 
 pytestmark = pytest.mark.asyncio
@@ -180,7 +180,7 @@ async def test_record_page_shows_the_merge_and_a_lead_undoes_it(review):
     assert 'class="mscdm-unmerge"' not in (
         await ds.client.get(f"/review/-/record/{pair['a']}", cookies=bob)).text
     gone = await ds.client.get(f"/review/-/record/{pair['b']}")
-    assert gone.status_code == 200 and f"was merged into record" in gone.text
+    assert gone.status_code == 200 and "was merged into record" in gone.text
     merge_id = re.search(r'name="merge_id" value="(\d+)"', page.text).group(1)
     refused = await ds.client.post(f"/review/-/record/{pair['a']}/unmerge", cookies=bob,
                                    data={"merge_id": merge_id})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from datasette import NotFound, Response
+from datasette import Response
 
 from ..highlight import record_links
 from ..review_db import fetch_occurrences, fetch_record, highlighter, vocabulary_groups
