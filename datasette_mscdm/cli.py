@@ -154,6 +154,10 @@ def _print_summary(results):
         f"{sum(r.records for r in loaded)} records read, {sum(r.new for r in loaded)} new, "
         f"{sum(r.merged for r in loaded)} merged into existing records"
     )
+    queued = sum(r.queued for r in loaded)
+    if queued:
+        click.echo(f"{queued} possible duplicate pair(s) wait for a person: /<db>/-/duplicates"
+                   " on `datasette serve`, or `mscdm duplicates list`")
 
 
 @cli.command()

@@ -64,6 +64,7 @@ class FileResult:
     records: int = 0
     new: int = 0
     merged: int = 0
+    queued: int = 0  # possible duplicate pairs this file added to the review queue
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     source_id: int | None = None
@@ -244,7 +245,7 @@ class Loader:
             self._terms.clear()
             self.matcher.reset()
             self._count_ids()
-            result.new = result.merged = 0
+            result.new = result.merged = result.queued = 0
             if isinstance(error, (LoadError, KeyboardInterrupt, SystemExit)):
                 raise
             raise LoadError(f"{type(error).__name__}: {error}",
@@ -264,6 +265,7 @@ class Loader:
         fallback_database = self.source_name or facts.path.name.split(".")[0]
         databases: Counter[str] = Counter()
         self._stamp = now()  # one timestamp per file: the file's load time
+        queued_before = self.matcher.queued_total
         reported = 0
         position = self._position = 0
         for prepared in records:
@@ -286,6 +288,7 @@ class Loader:
         if position == 0:
             raise LoadError(f"no records found in this {module.LABEL} file", "whole file")
         self._flush_pending()
+        result.queued = self.matcher.queued_total - queued_before
         result.records = position
         result.database = self.source_name or databases.most_common(1)[0][0]
         conn.execute(

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from conftest import CORPUS
-from dedup_fixtures import load_files, partition, run
+from dedup_fixtures import csv_export, load_files, partition, run
 from datasette_mscdm.dedup.evaluate import count, load_benchmark
 from datasette_mscdm.duplicates.tables import file_clusters
 
@@ -162,6 +162,13 @@ def test_maybe_pairs_are_queued_not_merged(tmp_path):
                ("Embase", [copy(title=TITLE.replace("diabetic", "burn"), doi="")]),
                ("Scopus", [copy(title=TITLE.replace("adipose", "bone marrow"), doi="")]))
     assert len(partition(db)) == 3
+    # A load says how many pairs it queued.
+    (tmp_path / "more.csv").write_text(csv_export(copy(title=TITLE.replace("wound", "ulcer"),
+                                                       doi="")), encoding="utf-8")
+    said = run("load", db, tmp_path / "more.csv")
+    assert "possible duplicate pair(s) wait for a person" in said.output
+    per_file = json.loads(run("load", db, tmp_path / "more.csv", "--json").output)
+    assert per_file[0]["status"] == "skipped"
     listed = json.loads(run("duplicates", "list", db, "--json").output)
     assert listed["total"] >= 1
     assert all(0 < p["score"] <= 1 and p["reasons"] for p in listed["pairs"])

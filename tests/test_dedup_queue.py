@@ -221,3 +221,23 @@ async def test_prisma_duplicates_are_automatic_plus_by_a_person_as_sql_says(revi
     run("unmerge", db, pair["b"], "--by", "alice")
     counts = (await ds.client.get("/review/-/prisma.json")).json()
     assert (counts["duplicates_removed"], counts["duplicates_removed_by_person"]) == (1, 0)
+
+
+async def test_a_read_only_database_from_before_the_duplicate_tables(tmp_path):
+    """An immutable copy made by an older version (no duplicate tables, and
+    none can be added) still serves its record pages; the queue says why it
+    has nothing to show."""
+    db = build(tmp_path)
+    conn = sqlite3.connect(db)
+    for table in ("mscdm_dedup_pairs", "mscdm_dedup_answers", "mscdm_merges",
+                  "mscdm_dedup_keys"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.commit()
+    conn.close()
+    ds = datasette_for(db, immutables=[str(db)])
+    await ds.invoke_startup()
+    assert (await ds.client.get("/review/-/record/1")).status_code == 200
+    page = await ds.client.get("/review/-/duplicates")
+    assert page.status_code == 404 and "older version" in page.text
+    assert (await ds.client.get("/review/-/prisma.json")).status_code == 200
+    assert (await ds.client.get("/review/-/record/999")).status_code == 404

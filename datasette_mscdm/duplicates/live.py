@@ -85,6 +85,7 @@ class LoadMatcher:
         self._current = None
         self._not_duplicates = None
         self.queued: list[PairDecision] = []
+        self.queued_total = 0  # pairs this load added to the queue
 
     # ------------------------------------------------------------ state
 
@@ -105,7 +106,7 @@ class LoadMatcher:
             self.pending.clear()
             self.pending_index.clear()
         if self.queued:
-            tables.queue_pairs(self.conn, self.queued, "load")
+            self.queued_total += tables.queue_pairs(self.conn, self.queued, "load")
             self.queued.clear()
 
     def reset(self):

@@ -49,6 +49,18 @@ _WORDS = re.compile(r"\S+")
 
 # Access --------------------------------------------------------------------
 
+NOT_MIGRATED = ("{name} has no duplicate tables yet: it was loaded by an older version (serve it"
+                " writable once, or run `mscdm load` or `mscdm dedup` on it with this version)")
+
+
+async def duplicates_database(datasette, request):
+    """A screening database with the duplicate tables (schema m010)."""
+    db = await screening_database(datasette, request)
+    if not await db.table_exists("mscdm_dedup_pairs"):
+        raise NotFound(NOT_MIGRATED.format(name=db.name))
+    return db
+
+
 async def _viewer_may_answer(datasette, request, db) -> bool:
     """Leads answer on a writable review. Anyone who may view a read-only
     copy sees the queue without controls; on a writable review the queue is
@@ -132,7 +144,7 @@ def _rows_for(pair: dict) -> list[dict]:
 # Pages ---------------------------------------------------------------------
 
 async def duplicates_view(datasette, request):
-    db = await screening_database(datasette, request)
+    db = await duplicates_database(datasette, request)
     if request.method == "POST":
         return await _post_form(datasette, request, db)
     if db.is_mutable and reviewer_session(db.name, request.actor) is None:
@@ -230,7 +242,7 @@ def count_value(value, field: str) -> int:
 
 async def duplicates_json(datasette, request):
     try:
-        db = await screening_database(datasette, request)
+        db = await duplicates_database(datasette, request)
         if request.method == "POST":
             return await _post_json(datasette, request, db)
         await _viewer_may_answer(datasette, request, db)
@@ -268,7 +280,7 @@ async def _post_json(datasette, request, db):
 # Unmerging -----------------------------------------------------------------
 
 async def unmerge_view(datasette, request):
-    db = await screening_database(datasette, request)
+    db = await duplicates_database(datasette, request)
     if request.method != "POST":
         return Response.text("POST a merge_id to undo it", status=405)
     try:
@@ -320,8 +332,11 @@ def merge_history(conn, record_id: int) -> dict:
             "merged_away": merge_in_force_for(conn, record_id) if not shown else None}
 
 
-async def merges_context(datasette, request, db, record_id: int) -> dict:
-    """The record page's merge section (and its unmerge buttons for a lead)."""
+async def merges_context(datasette, request, db, record_id: int) -> dict | None:
+    """The record page's merge section (and its unmerge buttons for a lead);
+    None for a database loaded by an older version."""
+    if not await db.table_exists("mscdm_merges"):
+        return None
     data = await read(db, lambda conn: merge_history(conn, record_id))
     data["can_unmerge"] = await can(datasette, request, db, LEAD)
     data["unmerge_action"] = f"{datasette.urls.database(db.name)}/-/record/{record_id}/unmerge"
@@ -333,7 +348,9 @@ async def merges_context(datasette, request, db, record_id: int) -> dict:
 async def merged_away_page(datasette, request, db, record_id: int):
     """/-/record/<id> of a record merged into another: where it went, and a
     lead's button to bring it back."""
-    merge = await read(db, lambda conn: merge_in_force_for(conn, record_id))
+    merge = None
+    if await db.table_exists("mscdm_merges"):
+        merge = await read(db, lambda conn: merge_in_force_for(conn, record_id))
     if merge is None:
         raise NotFound(f"No record {record_id}")
     snapshot = json.loads(merge["snapshot"] or "{}")
