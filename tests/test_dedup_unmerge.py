@@ -203,3 +203,39 @@ def test_an_anonymised_copy_names_no_one_who_merged(tmp_path):
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("DELETE FROM mscdm_merges")
     conn.close()
+
+
+def test_every_read_of_decisions_after_a_merge(tmp_path):
+    """The queue (_MY_VOTE), locks, history, exports and progress read the
+    carried votes as votes of the merged record."""
+    from datasette_mscdm.reporting.export import export
+
+    db = build(tmp_path)
+    ids = ids_by_title(db)
+    rat, mouse, other = ids[RAT["title"]], ids[MOUSE["title"]], ids[OTHER["title"]]
+    vote(db, "bob", mouse, "include")
+    run("duplicates", "answer", db, rat, mouse, "duplicate", "--by", "alice")
+    conn = store.connect(db)
+    protocol = parse_protocol(None)
+    # bob voted on the copy: the merged record is not offered to him again...
+    offered = {store.next_record_id(conn, "bob", "title_abstract")}
+    assert rat not in offered and offered <= {other}
+    assert store.my_votes(conn, "bob")[(rat, "title_abstract")] == "include"
+    assert store.progress(conn, "bob", "title_abstract")["my_done"] == 1
+    # ...carol is, and her vote completes it.
+    assert store.next_record_id(conn, "carol", "title_abstract") == rat
+    with conn:
+        result = store.record_decision(conn, protocol, store.Reviewer("carol", "reviewer"), rat,
+                                       "title_abstract", "include")
+    assert result["status"]["ta_status"] == "included"
+    # Locked like any record with all its votes; an undo never takes the copy.
+    with pytest.raises(store.ScreeningError, match="locked"):
+        store.record_decision(conn, protocol, store.Reviewer("bob", "reviewer"), rat,
+                              "title_abstract", "exclude", "Other")
+    with pytest.raises(store.ScreeningError, match="nothing of yours to undo"):
+        store.undo_last(conn, protocol, store.Reviewer("bob", "reviewer"), "title_abstract")
+    history = store.history(conn, rat)["title_abstract"]
+    assert [(d["reviewer"], d["origin"]) for d in history] == [("bob", mouse), ("carol", None)]
+    lines = [r for r in export(conn, "csv").splitlines() if "bob: include" in r]
+    assert len(lines) == 1 and RAT["title"] in lines[0]
+    conn.close()

@@ -393,9 +393,10 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
                     "status": record_statuses(conn, seen[1]), "repeated": True}
     row = conn.execute(
         "SELECT d.id, d.record_id, d.kind FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
-        # Their own decisions: a vote carried from a merged record was not
-        # made just now (a lead undoes it by unmerging).
-        " AND d.carried_from IS NULL"
+        # Their own decisions on records of the review: a vote carried from a
+        # merged record was not made just now, and the original stays with
+        # the record merged away (a lead undoes both by unmerging).
+        " AND d.carried_from IS NULL AND EXISTS (SELECT 1 FROM records r WHERE r.id = d.record_id)"
         f" AND d.decision NOT IN ('undo', 'reopen') AND {in_force('d')}"
         " ORDER BY d.id DESC LIMIT 1", [reviewer.name, stage]).fetchone()
     if row is None:
