@@ -2,8 +2,8 @@
 
 These are *comparison* keys, not display values: a title key drops the notes
 databases append, a surname key drops particles, a DOI key is percent-decoded.
-Nothing here is stored as the record's value; phase 2 may store some of them
-to block on in SQL. Every function is pure and cheap (the engine calls them
+Nothing here is stored as the record's value; a load stores hashed blocking
+keys built from them (blocking.live_keys). Every function is pure and cheap (the engine calls them
 once per record, 100k records in a few seconds), which is why they are
 regular expressions and `str` methods rather than a general NLP library.
 """
