@@ -155,6 +155,10 @@ def _print_summary(results):
         f"{sum(r.records for r in loaded)} records read, {sum(r.new for r in loaded)} new, "
         f"{sum(r.merged for r in loaded)} merged into existing records"
     )
+    queued = sum(r.queued for r in loaded)
+    if queued:
+        click.echo(f"{queued} possible duplicate pair(s) wait for a person: /<db>/-/duplicates"
+                   " on `datasette serve`, or `mscdm duplicates list`")
 
 
 @cli.command()
@@ -205,6 +209,7 @@ def tag(db, vocabulary_path, as_json):
 
 
 # Command groups of their own modules.
+from .cli_dedup import dedup, duplicates, unmerge_command  # noqa: E402
 from .cli_report import export, prisma, publish_copy  # noqa: E402
 from .cli_reviewer import reviewer  # noqa: E402
 
@@ -212,3 +217,6 @@ cli.add_command(reviewer)
 cli.add_command(prisma)
 cli.add_command(publish_copy)
 cli.add_command(export)
+cli.add_command(dedup)
+cli.add_command(duplicates)
+cli.add_command(unmerge_command)

@@ -10,11 +10,13 @@ already loaded is skipped (idempotent reloads). Parsing and preparing the
 records happens in preparing.py, in a second process for larger loads
 (readahead.py); this module does the database side.
 
-Exact duplicates merge on load: same DOI, else same PMID, else same
-normalised title + year + first-author surname (unless the two records carry
-different DOIs or PMIDs, which says they are different works). The existing
-record keeps its values; blank fields are filled from the newcomer; list
-fields gain its new items; every occurrence is kept.
+Duplicates merge on load: each record read is compared with the review by
+the duplicate engine (duplicates/live.py): a *duplicate* joins the record it
+copies, a *maybe* pair is queued for a person, the rest are new records. The
+existing record keeps its values; blank fields are filled from the newcomer;
+list fields gain its new items (duplicates/values.py); every occurrence is
+kept, with the values it brought once its record has more than one, and
+each merge is logged (mscdm_merges) so that it can be undone.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from sqlite_utils import Database
 from . import formats
 from . import readahead
 from .preparing import FileInput, Prepared, PreparedRecords, tags_for
-from .records import LIST_FIELDS, Record, exact_duplicate_key
+from .duplicates import tables as dedup_tables
+from .duplicates import values as record_values
+from .duplicates.live import LoadMatcher
 from .schema import FTS_COLUMNS, RECORD_COLUMNS, ensure_schema
 from .source_names import canonical_source
 from .tagging import Vocabulary
@@ -43,8 +47,6 @@ from .textio import FileFacts, LoadError
 
 # Columns the facet terms and automatic tags are derived from.
 TERM_SOURCES = {"title", "abstract", "keywords", "publication_types", "databases", "mesh"}
-# Columns merged as sets rather than filled only when blank.
-UNION_FIELDS = ("keywords", "publication_types", "claims")
 # Index new rows in the full-text table after this many inserts.
 FTS_BATCH = 2000
 OCCURRENCE_BATCH = 1000
@@ -63,6 +65,7 @@ class FileResult:
     records: int = 0
     new: int = 0
     merged: int = 0
+    queued: int = 0  # possible duplicate pairs this file added to the review queue
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     source_id: int | None = None
@@ -141,6 +144,7 @@ class Loader:
         # Files load_paths found by walking folders (not named explicitly).
         self._walked: set[Path] = set()
         self._position = 0  # of the record being loaded, for error messages
+        self.matcher: LoadMatcher | None = None
 
     # ------------------------------------------------------------ files
 
@@ -171,6 +175,7 @@ class Loader:
     def close(self):
         """Index and commit the files loaded since the last commit."""
         if self.conn.in_transaction:
+            self._flush_pending()
             self._index_new_rows()
             self.conn.execute("COMMIT")
 
@@ -188,6 +193,9 @@ class Loader:
             # indexed in batches, and at the latest just before the commit.
             self._fts_indexed_upto = self.conn.execute(
                 "SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+            self._count_ids()
+            if self.matcher is None:
+                self.matcher = LoadMatcher(self.conn)
             if not self._vocabulary_stored:
                 store_vocabulary(self.conn, self.vocabulary)
                 self._vocabulary_stored = True
@@ -245,7 +253,11 @@ class Loader:
             self.conn.execute("ROLLBACK TO load_file")
             self.conn.execute("RELEASE load_file")
             self._fts_indexed_upto = indexed_before
-            result.new = result.merged = 0
+            self._occurrences.clear()
+            self._terms.clear()
+            self.matcher.reset()
+            self._count_ids()
+            result.new = result.merged = result.queued = 0
             if isinstance(error, (LoadError, KeyboardInterrupt, SystemExit)):
                 raise
             raise LoadError(f"{type(error).__name__}: {error}",
@@ -268,8 +280,7 @@ class Loader:
         named = canonical_source(self.source_name)
         databases: Counter[str] = Counter()
         self._stamp = now()  # one timestamp per file: the file's load time
-        self._occurrences: list[tuple] = []
-        self._terms: list[tuple] = []
+        queued_before = self.matcher.queued_total
         reported = 0
         position = self._position = 0
         for prepared in records:
@@ -277,9 +288,8 @@ class Loader:
             database = named or canonical_source(prepared.database)
             if database:
                 databases[database] += 1
-            record_id, matched_on = self._store(prepared, database)
-            self._occurrences.append((source_id, position, prepared.line, record_id, database,
-                                      matched_on, prepared.raw))
+            self._store(prepared, database, source_id, position)
+            matched_on = self._matched_on
             if len(self._occurrences) >= OCCURRENCE_BATCH:
                 self._flush_pending()
             if matched_on == "new":
@@ -294,6 +304,7 @@ class Loader:
         if position == 0:
             raise LoadError(f"no records found in this {module.LABEL} file", "whole file")
         self._flush_pending()
+        result.queued = self.matcher.queued_total - queued_before
         result.records = position
         result.database = named or (databases.most_common(1)[0][0] if databases else None)
         conn.execute(
@@ -306,14 +317,29 @@ class Loader:
 
     # ------------------------------------------------------------ records
 
+    def _count_ids(self):
+        """Ids for the rows this transaction adds. Records never reuse the id
+        of a record merged away (its decisions keep that id; an unmerge
+        brings it back)."""
+        self._next_record_id = dedup_tables.next_record_id(self.conn)
+        self._next_occurrence_id = 1 + self.conn.execute(
+            "SELECT coalesce(max(id), 0) FROM occurrences").fetchone()[0]
+        self._occurrences: list[tuple] = []
+        self._terms: list[tuple] = []
+        # Records whose first occurrence is still in self._occurrences.
+        self._buffered_records: set[int] = set()
+
     def _flush_pending(self):
-        """Write the buffered occurrence and facet-term rows."""
+        """Write the buffered occurrence, facet-term and key rows."""
         self.conn.executemany(
-            "INSERT INTO occurrences (source_id, position, line, record_id, database,"
-            " matched_on, raw) VALUES (?, ?, ?, ?, ?, ?, ?)", self._occurrences)
+            "INSERT INTO occurrences (id, source_id, position, line, record_id, database,"
+            " matched_on, raw, record_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._occurrences)
         self._occurrences.clear()
+        self._buffered_records.clear()
         insert_terms(self.conn, self._terms)
         self._terms.clear()
+        self.matcher.flush()
 
     def _index_new_rows(self):
         """Add the rows inserted since the last call to the full-text index."""
@@ -326,44 +352,35 @@ class Loader:
         self._fts_indexed_upto = self.conn.execute(
             "SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
 
-    def _find_existing(self, prepared: Prepared):
-        conn = self.conn
-        doi, pmid, key = prepared.values["doi"], prepared.values["pmid"], prepared.key
-        if doi:
-            row = conn.execute("SELECT id FROM records WHERE doi = ? LIMIT 1", [doi]).fetchone()
-            if row:
-                return row[0], "doi"
-        if pmid:
-            row = conn.execute(
-                "SELECT id FROM records WHERE pmid = ? AND (doi IS NULL OR ? IS NULL OR doi = ?)"
-                " LIMIT 1", [pmid, doi, doi]).fetchone()
-            if row:
-                return row[0], "pmid"
-        if key:
-            row = conn.execute(
-                "SELECT id FROM records WHERE dedup_key = ?"
-                " AND (doi IS NULL OR ? IS NULL OR doi = ?)"
-                " AND (pmid IS NULL OR ? IS NULL OR pmid = ?) LIMIT 1",
-                [key, doi, doi, pmid, pmid]).fetchone()
-            if row:
-                return row[0], "title_year_author"
-        return None, "new"
-
-    def _store(self, prepared: Prepared, database: str | None) -> tuple[int, str]:
-        existing_id, matched_on = self._find_existing(prepared)
-        if existing_id is None:
-            return self._insert(prepared, database), "new"
-        self._merge(existing_id, prepared, database)
-        return existing_id, matched_on
+    def _store(self, prepared: Prepared, database: str, source_id: int, position: int):
+        """Store one record read from a file: as a new record, or as one more
+        occurrence of the record it duplicates."""
+        match = self.matcher.match(prepared.values, prepared.dedup)
+        occurrence_id = self._next_occurrence_id
+        self._next_occurrence_id += 1
+        if match.duplicate is None:
+            record_id = self._insert(prepared, database)
+            self._matched_on = "new"
+            self._occurrences.append((occurrence_id, source_id, position, prepared.line,
+                                      record_id, database, "new", prepared.raw, None))
+            self._buffered_records.add(record_id)
+        else:
+            record_id = match.duplicate.b
+            self._matched_on = matched_on(match.duplicate)
+            self._merge(record_id, prepared, database, occurrence_id, source_id, position,
+                        match.duplicate)
+        self.matcher.stored(match, record_id, joined=match.duplicate is not None)
 
     def _insert(self, prepared: Prepared, database: str | None) -> int:
         values = prepared.values
         stamp = self._stamp
         tags = prepared.tags
         databases = json.dumps([database] if database else [], ensure_ascii=False)
-        columns = list(RECORD_COLUMNS) + ["databases", "auto_tags", "missing_fields", "dedup_key",
-                                           "extra", "created_at", "updated_at"]
-        row = [values[c] for c in RECORD_COLUMNS] + [
+        record_id = self._next_record_id
+        self._next_record_id += 1
+        columns = ["id", *RECORD_COLUMNS, "databases", "auto_tags", "missing_fields",
+                   "dedup_key", "extra", "created_at", "updated_at"]
+        row = [record_id] + [values[c] for c in RECORD_COLUMNS] + [
             databases,
             json.dumps(tags, ensure_ascii=False),
             prepared.missing_json,
@@ -372,62 +389,51 @@ class Loader:
             stamp,
             stamp,
         ]
-        cursor = self.conn.execute(
+        self.conn.execute(
             f"INSERT INTO records ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             row,
         )
-        record_id = cursor.lastrowid
         self._terms += term_rows(record_id, values["publication_types"], databases, tags,
                                  values["mesh"])
         if record_id - self._fts_indexed_upto >= FTS_BATCH:
             self._index_new_rows()
         return record_id
 
-    def _merge(self, record_id: int, prepared: Prepared, database: str | None):
+    def _merge(self, record_id: int, prepared: Prepared, database: str, occurrence_id: int,
+               source_id: int, position: int, decision):
         if record_id > self._fts_indexed_upto:
             # The update trigger removes the old text from the index, so the
             # row has to be in the index before it changes.
             self._index_new_rows()
+        if record_id in self._buffered_records:
+            self._flush_pending()  # its first occurrence gets its values below
         cursor = self.conn.execute("SELECT * FROM records WHERE id = ?", [record_id])
         names = [d[0] for d in cursor.description]
         current = dict(zip(names, cursor.fetchone()))
-        incoming = prepared.values
-        changes: dict[str, object] = {}
-        for column in RECORD_COLUMNS:
-            old, new = current[column], incoming[column]
-            if column in UNION_FIELDS:
-                merged = union_json(old, new)
-                if merged != old:
-                    changes[column] = merged
-            elif column in LIST_FIELDS:
-                if old in (None, "", "[]") and new not in (None, "", "[]"):
-                    changes[column] = new
-            elif old in (None, "") and new not in (None, ""):
-                changes[column] = new
-        merged_databases = union_json(current["databases"],
-                                      json.dumps([database] if database else [],
-                                                 ensure_ascii=False))
-        if merged_databases != current["databases"]:
-            changes["databases"] = merged_databases
-        extra = json.loads(current["extra"] or "{}")
-        added = {k: v for k, v in json.loads(prepared.extra_json).items() if k not in extra}
-        if added:
-            extra.update(added)
-            changes["extra"] = json.dumps(extra, ensure_ascii=False, default=str)
-        if changes:
-            combined = {**current, **changes}
-            filled = Record(**{name: decode_value(name, combined[name]) for name in RECORD_COLUMNS})
-            changes["missing_fields"] = json.dumps(filled.missing_fields())
-            if not current["dedup_key"]:
-                changes["dedup_key"] = exact_duplicate_key(filled)
-            if changes.keys() & TERM_SOURCES:
-                self._refresh_terms(record_id, combined, changes)
+        if current["occurrence_count"] == 1 or not self.conn.execute(
+                "SELECT 1 FROM occurrences WHERE record_id = ? AND record_values IS NOT NULL"
+                " LIMIT 1", [record_id]).fetchone():
+            dedup_tables.keep_first_values(self.conn, record_id, current)
+        incoming = occurrence_values(prepared)
+        self.conn.execute(
+            "INSERT INTO occurrences (id, source_id, position, line, record_id, database,"
+            " matched_on, raw, record_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [occurrence_id, source_id, position, prepared.line, record_id, database,
+             self._matched_on, prepared.raw, json.dumps(incoming, ensure_ascii=False)])
+        changes = record_values.add(current, incoming, database)
+        if changes.keys() & TERM_SOURCES:
+            self._refresh_terms(record_id, {**current, **changes}, changes)
         changes["occurrence_count"] = current["occurrence_count"] + 1
         changes["updated_at"] = self._stamp
         assignments = ", ".join(f"{name} = ?" for name in changes)
         self.conn.execute(f"UPDATE records SET {assignments} WHERE id = ?",
                           [*changes.values(), record_id])
-
+        self.conn.execute(
+            "INSERT INTO mscdm_merges (action, kept_id, merged_id, occurrences, matched_on,"
+            " merged_by, score, reasons, created_at) VALUES ('merge', ?, NULL, ?, ?, 'auto',"
+            " ?, ?, ?)",
+            [record_id, json.dumps([occurrence_id]), self._matched_on, round(decision.score, 4),
+             json.dumps(decision.reasons, ensure_ascii=False), self._stamp])
 
     def _refresh_terms(self, record_id: int, combined: dict, changes: dict):
         """A merge changed what the record's facet terms derive from: rewrite them."""
@@ -439,18 +445,15 @@ class Loader:
                                           combined["databases"], tags, combined["mesh"]))
 
 
-def decode_value(column: str, value):
-    if column in LIST_FIELDS:
-        return json.loads(value) if value else []
-    return value
+def occurrence_values(prepared: Prepared) -> dict:
+    """What one occurrence brings to its record (duplicates/values.py)."""
+    return {**prepared.values, "extra": prepared.extra_json, "dedup_key": prepared.key}
 
 
-def union_json(old: str | None, new: str | None) -> str | None:
-    """Two JSON arrays as one, order kept, case-insensitive duplicates dropped."""
-    old_items = json.loads(old) if old else []
-    new_items = json.loads(new) if new else []
-    seen = {str(item).casefold() for item in old_items}
-    added = [item for item in new_items if str(item).casefold() not in seen]
-    if not added:
-        return old
-    return json.dumps(old_items + added, ensure_ascii=False)
+def matched_on(decision) -> str:
+    """How a copy matched the record it joined, for occurrences.matched_on."""
+    if decision.fields.get("doi") == "same":
+        return "doi"
+    if decision.fields.get("pmid") == "same":
+        return "pmid"
+    return "title_year_author"

@@ -84,6 +84,12 @@ async def menu_links_for(datasette, actor, only: str | None = None) -> list[dict
                      ("prisma", "PRISMA flow diagram")]
             if datasette.get_database(name).is_mutable:
                 pages.append(("screen", "Screen records"))
+                session = (actor or {}).get("mscdm") if isinstance(actor, dict) else None
+                if isinstance(session, dict) and session.get("db") == name \
+                        and session.get("role") == "lead":
+                    pages.append(("duplicates", "Possible duplicates"))
+            else:
+                pages.append(("duplicates", "Possible duplicates"))
             links += [{"href": f"{base}/-/{page}", "label": f"{label}: {name}"}
                       for page, label in pages]
     return links

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Iterator
 
 from . import formats
+from .dedup import from_record
+from .dedup import prepare as dedup_prepare
+from .dedup.blocking import identifier_hashes, live_keys
 from .formats import Parsed
 from .records import LIST_FIELDS, Record, exact_duplicate_key
 from .schema import RECORD_COLUMNS
@@ -37,6 +40,9 @@ class Prepared:
     raw: str
     line: int | None
     warning: str | None
+    # Duplicate matching (duplicates/live.py): the record's hashed blocking
+    # keys, how many of the first are DOI/PMID keys, its compact title keys.
+    dedup: tuple[tuple[int, ...], int, tuple[str, ...]] | None = None
 
 
 def record_values(record: Record) -> dict[str, object]:
@@ -62,6 +68,7 @@ def prepare(parsed: Parsed, vocabulary: Vocabulary) -> Prepared:
     values = record_values(record)
     warnings = ([parsed.warning] if parsed.warning else []) + record.warnings
     return Prepared(
+        dedup=dedup_keys(record),
         values=values,
         key=exact_duplicate_key(record),
         tags=tags_for(vocabulary, values),
@@ -72,6 +79,17 @@ def prepare(parsed: Parsed, vocabulary: Vocabulary) -> Prepared:
         line=parsed.line,
         warning="; ".join(warnings) or None,
     )
+
+
+def dedup_keys(record: Record) -> tuple[tuple[int, ...], int, tuple[str, ...]]:
+    """What a load looks a record's duplicates up with (see Prepared.dedup).
+    Computed here, beside the parsing (in the read-ahead process for large
+    loads), so the loader only queries and scores."""
+    features = dedup_prepare(from_record(0, record))
+    identifiers = identifier_hashes(features)
+    keys = live_keys(features)
+    ordered = [k for k in keys if k in identifiers] + [k for k in keys if k not in identifiers]
+    return tuple(ordered), len(identifiers), features.compacts
 
 
 class PreparedRecords:

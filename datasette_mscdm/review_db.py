@@ -149,7 +149,7 @@ async def fetch_record(db, record_id: int) -> dict | None:
 
 async def fetch_occurrences(db, record_id: int) -> list[dict]:
     rows = await db.execute(
-        "select o.position, o.line, o.database, o.matched_on, o.raw, s.id as source_id,"
+        "select o.id, o.position, o.line, o.database, o.matched_on, o.raw, s.id as source_id,"
         " s.path, s.format, s.loaded_at from occurrences o join sources s on s.id = o.source_id"
         " where o.record_id = ? order by o.source_id, o.position", [record_id])
     return [dict(r) for r in rows.rows]

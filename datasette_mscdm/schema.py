@@ -557,3 +557,174 @@ def backfill_mesh(conn) -> int:
         done.add(record_id)
         filled += 1
     return filled
+
+
+# Duplicates (issue 13, phase 2): the engine merges on load and on `mscdm
+# dedup`, people answer the pairs it is unsure of, and every merge can be
+# undone.
+# - `decisions` gains `carried_from`: when a record is merged into another,
+#   its votes are carried to the record it joins as new rows that name the
+#   row they copy (screening/rules.py reads them), and an unmerge appends
+#   undo rows for those copies. The merged record's own rows stay under its
+#   id, which therefore may name no row of `records` while it is merged
+#   away: the foreign key from decisions to records goes, so the table is
+#   rebuilt with its rows and ids intact (as m006 did).
+# - `occurrences.record_values`: the values an occurrence brought (JSON of
+#   the record columns as stored, its extra fields and exact key), kept for
+#   every occurrence of a record that has more than one, so a merged record
+#   can show "best value + the others" and be recomputed exactly when a copy
+#   is taken out again. NULL for a record's only occurrence (its values are
+#   the row) and for copies merged by versions before this one.
+# - mscdm_dedup_keys: the blocking keys of every record (hashed), so a load
+#   compares its new records with the candidates that share a key instead of
+#   preparing every record of the review again.
+# - mscdm_dedup_pairs: pairs the engine queued for a person ("maybe").
+# - mscdm_dedup_answers: people's answers (append-only).
+# - mscdm_merges: every merge and unmerge (append-only).
+DEDUP_SCHEMA = [
+    """
+CREATE TABLE decisions_rebuilt (
+    id INTEGER PRIMARY KEY,
+    record_id INTEGER NOT NULL,  -- the record decided on (it may since be merged into another)
+    stage TEXT NOT NULL CHECK (stage IN ('title_abstract', 'full_text')),
+    reviewer TEXT NOT NULL,
+    decision TEXT NOT NULL
+        CHECK (decision IN ('include', 'exclude', 'maybe', 'not_retrieved', 'undo', 'reopen')),
+    reason TEXT,
+    note TEXT,
+    kind TEXT NOT NULL DEFAULT 'screen' CHECK (kind IN ('screen', 'resolution', 'bulk')),
+    undoes INTEGER REFERENCES decisions_rebuilt(id),   -- for decision = 'undo'
+    request_id TEXT UNIQUE,      -- client-chosen; a re-sent request records nothing twice
+    created_at TEXT NOT NULL,
+    -- A copy of this decision, carried from a record merged into this one:
+    -- the id of the original (the first, when it was carried more than once).
+    carried_from INTEGER REFERENCES decisions_rebuilt(id)
+)
+    """,
+    """
+INSERT INTO decisions_rebuilt SELECT id, record_id, stage, reviewer, decision, reason, note,
+    kind, undoes, request_id, created_at, NULL FROM decisions ORDER BY id
+    """,
+    "DROP TABLE decisions",
+    "ALTER TABLE decisions_rebuilt RENAME TO decisions",
+    "CREATE INDEX decisions_record ON decisions(record_id, stage)",
+    "CREATE INDEX decisions_reviewer ON decisions(reviewer, stage, record_id)",
+    "CREATE INDEX decisions_undoes ON decisions(undoes) WHERE undoes IS NOT NULL",
+    "CREATE INDEX decisions_carried ON decisions(carried_from) WHERE carried_from IS NOT NULL",
+    """
+CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision instead');
+END
+    """,
+    """
+CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record an undo instead');
+END
+    """,
+    """
+CREATE TRIGGER decisions_append_only_replace BEFORE INSERT ON decisions
+WHEN EXISTS (SELECT 1 FROM decisions WHERE id = NEW.id OR request_id = NEW.request_id)
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: an existing decision cannot be replaced');
+END
+    """,
+    """
+ALTER TABLE occurrences ADD COLUMN record_values TEXT
+    """,
+    """
+CREATE TABLE mscdm_dedup_keys (
+    k INTEGER NOT NULL,          -- 64-bit hash of a blocking key (dedup.blocking.live_keys)
+    record_id INTEGER NOT NULL,  -- a record that has it (or had it, before a merge)
+    PRIMARY KEY (k, record_id)
+) WITHOUT ROWID
+    """,
+    """
+CREATE TABLE mscdm_dedup_pairs (
+    id INTEGER PRIMARY KEY,
+    a INTEGER NOT NULL,          -- the two records, a < b, as they were when found
+    b INTEGER NOT NULL,
+    score REAL NOT NULL,         -- 0..1: the queue's order and "accept all above"
+    reasons TEXT NOT NULL,       -- JSON array: what agreed and what did not
+    vetoes TEXT NOT NULL,        -- JSON array: what kept it from merging on its own
+    fields TEXT NOT NULL,        -- JSON object: field -> state
+    found_by TEXT NOT NULL CHECK (found_by IN ('load', 'dedup')),
+    found_at TEXT NOT NULL,
+    CHECK (a < b),
+    UNIQUE (a, b)
+)
+    """,
+    """
+CREATE TABLE mscdm_dedup_answers (
+    id INTEGER PRIMARY KEY,
+    a INTEGER NOT NULL,          -- the two records, a < b, as they were when answered
+    b INTEGER NOT NULL,
+    answer TEXT NOT NULL CHECK (answer IN ('duplicate', 'not_duplicates')),
+    answered_by TEXT NOT NULL,   -- the lead who answered
+    score REAL,                  -- the engine's score and reasons when the answer was given
+    reasons TEXT,
+    note TEXT,                   -- 'unmerge' when an unmerge said they are different works
+    request_id TEXT UNIQUE,
+    created_at TEXT NOT NULL,
+    CHECK (a < b)
+)
+    """,
+    "CREATE INDEX mscdm_dedup_answers_pair ON mscdm_dedup_answers(a, b)",
+    """
+CREATE TABLE mscdm_merges (
+    id INTEGER PRIMARY KEY,
+    action TEXT NOT NULL CHECK (action IN ('merge', 'unmerge')),
+    undoes INTEGER REFERENCES mscdm_merges(id),   -- for action = 'unmerge'
+    kept_id INTEGER NOT NULL,    -- the record that holds (held) the copy
+    merged_id INTEGER,           -- the record merged away (unmerge: the record restored or made);
+                                 -- NULL: an occurrence merged as it loaded
+    occurrences TEXT NOT NULL,   -- JSON array of the occurrence ids that moved
+    matched_on TEXT,             -- doi | pmid | title_year_author | person
+    merged_by TEXT NOT NULL,     -- 'auto' (the engine) or the lead who decided
+    score REAL,
+    reasons TEXT,                -- JSON array
+    snapshot TEXT,               -- JSON: the merged record's row and terms, the kept row before
+    carried TEXT,                -- JSON array: ids of the decisions carried to kept_id
+    request_id TEXT UNIQUE,
+    created_at TEXT NOT NULL
+)
+    """,
+    "CREATE INDEX mscdm_merges_kept ON mscdm_merges(kept_id)",
+    "CREATE INDEX mscdm_merges_merged ON mscdm_merges(merged_id) WHERE merged_id IS NOT NULL",
+    "CREATE INDEX mscdm_merges_undoes ON mscdm_merges(undoes) WHERE undoes IS NOT NULL",
+]
+
+for _table, _what in (("mscdm_dedup_answers", "answers are append-only: answer again instead"),
+                      ("mscdm_merges", "merges are append-only: unmerge instead")):
+    DEDUP_SCHEMA += [
+        f"""
+CREATE TRIGGER {_table}_append_only_update BEFORE UPDATE ON {_table}
+BEGIN
+    SELECT RAISE(ABORT, '{_what}');
+END
+        """,
+        f"""
+CREATE TRIGGER {_table}_append_only_delete BEFORE DELETE ON {_table}
+BEGIN
+    SELECT RAISE(ABORT, '{_what}');
+END
+        """,
+        f"""
+CREATE TRIGGER {_table}_append_only_replace BEFORE INSERT ON {_table}
+WHEN EXISTS (SELECT 1 FROM {_table} WHERE id = NEW.id OR request_id = NEW.request_id)
+BEGIN
+    SELECT RAISE(ABORT, '{_what}');
+END
+        """,
+    ]
+
+
+@migrations()
+def m010_duplicates(db: Database):
+    for statement in DEDUP_SCHEMA:
+        db.execute(statement)
+    # The blocking keys of the records loaded before, so the next load finds them.
+    from .duplicates.tables import index_all_records
+
+    index_all_records(db.conn)

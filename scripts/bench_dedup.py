@@ -13,16 +13,29 @@ translated titles, notes, typos, missing authors, percent-encoded DOIs,
 supplement DOIs shared by different abstracts, errata, repeated editorials),
 with their own sensitivity/specificity.
 
+Then the live path, as a review uses it: each shared set (as CSV) and the
+synthetic records (as RIS) loaded with `mscdm load` into a fresh database
+(duplicates merged and queued as they load), then `mscdm dedup` over the
+whole review, each in its own process: the time of both, and
+sensitivity/specificity of the records the database ends with.
+
     python scripts/bench_dedup.py                 # everything
     python scripts/bench_dedup.py --sizes 10000   # one synthetic size
     python scripts/bench_dedup.py --no-loso       # skip cross-validation
+    python scripts/bench_dedup.py --no-engine     # the live path only
+    python scripts/bench_dedup.py --no-live       # the engine only
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +45,7 @@ import synthetic  # noqa: E402
 from datasette_mscdm.dedup import DEFAULT_THRESHOLDS, DedupRecord, find_duplicates  # noqa: E402
 from datasette_mscdm.dedup.evaluate import (Counts, count, evaluate, evaluate_baseline,  # noqa: E402
                                             leave_one_set_out, load_benchmark)
+from datasette_mscdm.duplicates.tables import file_clusters  # noqa: E402
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dedup"
 
@@ -50,14 +64,88 @@ def synthetic_records(n: int, seed: int = 7):
     return records, groups
 
 
+def write_ris(path: Path, rows: list[dict]) -> Path:
+    """The synthetic dedup records as a RIS export (one record per row, in order)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(f"TY  - JOUR\nTI  - {r['title']}\n")
+            for author in r["authors"]:
+                f.write(f"AU  - {author}\n")
+            f.write(f"PY  - {r['year']}\nT2  - {r['journal']}\nVL  - {r['volume']}\n"
+                    f"IS  - {r['issue']}\n")
+            start, _, end = (r["pages"] or "").partition("-")
+            if start:
+                f.write(f"SP  - {start}\n" + (f"EP  - {end}\n" if end else ""))
+            if r["doi"]:
+                f.write(f"DO  - {r['doi']}\n")
+            f.write("ER  - \n\n")
+    return path
+
+
+def timed(*args) -> tuple[float, float, str]:
+    """(seconds, CPU seconds, stdout) of `python -m datasette_mscdm ARGS` in
+    its own process."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "datasette_mscdm", *map(str, args)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise RuntimeError(f"mscdm {args[0]} failed")
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, out
+
+
+def live(db: Path, export: Path, ids: list, groups: dict) -> str:
+    """Load `export` into a fresh `db`, run `mscdm dedup`, count: one line."""
+    load_s, load_cpu, _ = timed("load", db, export)
+    dedup_s, dedup_cpu, out = timed("dedup", db, "--json")
+    run = json.loads(out)
+    conn = sqlite3.connect(db)
+    clusters = file_clusters(conn, 1, ids)
+    pairs = conn.execute("SELECT count(*) FROM mscdm_dedup_pairs").fetchone()[0]
+    conn.close()
+    counts = count(ids, groups, clusters, pairs)
+    return (f"load {load_s:6.1f} s (CPU {load_cpu:5.1f}), mscdm dedup {dedup_s:6.1f} s "
+            f"(CPU {dedup_cpu:5.1f}; merged {run['merged_records']}, queued "
+            f"{run['queued_pairs']})\n    {counts.line()}")
+
+
+def live_path(sets, corpus: Path, sizes: list[int]):
+    print("\nLive path: `mscdm load` (duplicates merged and queued as they load), then"
+          " `mscdm dedup` over the whole review; each in its own process")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for benchmark in sets:
+            [export] = sorted((corpus / benchmark.name).glob("*records_with_groups.csv"))
+            db = tmp / f"{benchmark.name}.db"
+            print(f"  {benchmark.name}: "
+                  + live(db, export, benchmark.ids, benchmark.groups), flush=True)
+        for n in sizes:
+            rows = synthetic.make_dedup_records(n, seed=7)
+            export = write_ris(tmp / f"synthetic-{n}.ris", rows)
+            ids = list(range(n))
+            groups = {i: r["group"] for i, r in enumerate(rows)}
+            print(f"  synthetic {n:>7,}: " + live(tmp / f"synthetic-{n}.db", export, ids, groups),
+                  flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--no-loso", action="store_true")
+    parser.add_argument("--no-engine", action="store_true", help="the live path only")
+    parser.add_argument("--no-live", action="store_true", help="the engine only")
     args = parser.parse_args()
 
     sets = benchmark_sets(args.corpus)
+    if not args.no_engine:
+        engine(args, sets)
+    if not args.no_live:
+        live_path(sets, args.corpus, args.sizes)
+
+
+def engine(args, sets):
     print(f"Shared sets in {args.corpus} (thresholds: {DEFAULT_THRESHOLDS})")
     baseline_total, engine_total = Counts(), Counts()
     for benchmark in sets:

@@ -109,6 +109,19 @@ def test_repeated_editorials_in_different_issues_stay_apart():
     assert "a short title that names many works" in decide(*bare).vetoes
 
 
+def test_editorials_on_the_first_page_of_each_issue_stay_apart():
+    """Issue 1 page 1 is not an article number written in the issue field
+    (which makes "issue 7, no pages" and "page 7" agree)."""
+    editorials = [DedupRecord.of(f"ed{i}", title="Editor's comments", authors=["Smith J"],
+                                 year=2019, journal="Journal of Wound Care", volume="28",
+                                 issue=str(i), pages="1", publication_types=["Editorial"])
+                  for i in range(1, 5)]
+    assert clusters_of(*editorials) == []
+    numbered = record("an", issue="7", pages=None)
+    paged = record("pg", issue="2", pages="7")
+    assert decide(numbered, paged).fields["issue"] is None
+
+
 def test_one_teams_two_studies_whose_titles_differ_in_a_word_go_to_people():
     rats = record(1, doi=None, pages=None, issue=None)
     mice = record(2, title=ARTICLE["title"].replace("rats", "mice"), doi=None, pages=None, issue=None)

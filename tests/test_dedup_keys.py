@@ -211,3 +211,22 @@ def test_pmid_key():
     assert keys.pmid_key("PMID: 0012345") == "12345"
     assert keys.pmid_key("0") is None
     assert keys.pmid_key(None) is None
+
+
+SICI = "10.1002/(SICI)1097-0258(19980815/30)17:15/16<1661::AID-SIM968>3.0.CO;2-2"
+
+
+def test_doi_key_is_the_loaders_normalised_doi():
+    """The engine compares DOIs as records.normalise_doi stores them: a SICI
+    DOI keeps what follows its '<' (two articles of one issue differ only
+    there) and its percent-encoded form is the same DOI."""
+    from datasette_mscdm.records import normalise_doi
+
+    assert keys.doi_key(SICI) == normalise_doi(SICI) == SICI.lower()
+    other = SICI.replace("1661::AID-SIM968", "1673::AID-SIM969")
+    assert keys.doi_key(other) != keys.doi_key(SICI)
+    encoded = "https://doi.org/" + SICI.replace("<", "%3C").replace(">", "%3E")
+    assert keys.doi_key(encoded) == keys.doi_key(SICI)
+    # A DOI inside a note is still found.
+    assert keys.doi_key("see 10.1000/xyz for the data") == "10.1000/xyz"
+    assert keys.doi_key("not a doi") is None

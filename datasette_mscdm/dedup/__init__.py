@@ -1,7 +1,7 @@
 """Duplicate detection: candidate pairs, rule scoring with vetoes, guarded clusters.
 
 Pure and database-free: the engine reads record views and returns decisions;
-storing, merging, unmerging and the review queue are the caller's (phase 2).
+storing, merging, unmerging and the review queue are datasette_mscdm.duplicates'.
 
 API
 ---
@@ -41,10 +41,11 @@ Build one `DedupRecord` per record, then call `find_duplicates`::
   its state for highlighting differences; `.as_dict()` is JSON-ready (`--json`).
 - `score_pair(prepare(a), prepare(b))` re-scores one pair (the review page).
 - `keys` holds the comparison keys (`doi_key`, `title_words`, `surname_key`,
-  `journal_key`, `page_range`, ...) should phase 2 want to store blocking keys.
-  `keys.doi_key` is the DOI *comparison key* (percent-decoded, lower-cased,
-  resolver/`doi:` prefix stripped); it may delegate to records.normalise_doi
-  once that does the same.
+  `journal_key`, `page_range`, ...). `keys.doi_key` is records.normalise_doi
+  (percent-decoded, lower-cased, resolver/`doi:` prefix stripped, SICI `<>`
+  kept), else a DOI found inside the value.
+- `blocking.live_keys` / `key_hash`: the hashed blocking keys a load stores
+  and looks a record up by (mscdm_dedup_keys).
 - `evaluate` measures on labelled sets: `load_benchmark`, `count` (bib-dedupe's
   counting), `baseline_clusters` (today's exact rule replayed),
   `leave_one_set_out`.

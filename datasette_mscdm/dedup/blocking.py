@@ -13,6 +13,7 @@ the cost stays near-linear in the number of records.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from hashlib import blake2b
 from typing import Iterable, Iterator
 
 from .record import Features
@@ -30,7 +31,9 @@ def _word_frequencies(features: list[Features]) -> Counter:
     return counts
 
 
-def block_keys(f: Features, frequencies: Counter) -> Iterator[tuple]:
+def block_keys(f: Features, frequencies: Counter | None) -> Iterator[tuple]:
+    """The blocks a record belongs to. Without `frequencies` (word counts of
+    the whole set) the rare-words key is left out: see live_keys."""
     for doi in f.dois:
         yield ("doi", doi)
     for pmid in f.pmids:
@@ -39,10 +42,11 @@ def block_keys(f: Features, frequencies: Counter) -> Iterator[tuple]:
         if len(compact) >= 8:
             yield ("title-start", compact[:TITLE_CHARS])
             yield ("title-end", compact[-TITLE_CHARS:])
-    rare = sorted((w for w in set(f.words) if len(w) >= MIN_WORD),
-                  key=lambda w: (frequencies[w], w))[:2]
-    if len(rare) == 2:
-        yield ("rare-words", *sorted(rare))
+    if frequencies is not None:
+        rare = sorted((w for w in set(f.words) if len(w) >= MIN_WORD),
+                      key=lambda w: (frequencies[w], w))[:2]
+        if len(rare) == 2:
+            yield ("rare-words", *sorted(rare))
     if f.authors:
         first = f.authors[0]
         for year in f.years:
@@ -95,3 +99,35 @@ def _pairs_in_block(members: list[int], features: list[Features]) -> Iterable[tu
     for index, i in enumerate(ordered):
         for j in ordered[index + 1: index + 1 + WINDOW]:
             yield (i, j) if i < j else (j, i)
+
+
+# ---------------------------------------------------------------- stored keys (live matching)
+
+# A stored key shared by more records than this is too common to compare a
+# new record with all of them (a surname + year, an Embase supplement's DOI);
+# the other keys of the record still find its copies. The engine compares
+# blocks up to the same size all-with-all.
+LIVE_MAX_BLOCK = MAX_BLOCK
+
+
+def key_hash(key: tuple) -> int:
+    """A stable signed 64-bit hash of a blocking key, as stored in
+    mscdm_dedup_keys (Python's hash() changes between processes). A
+    collision only adds a candidate pair, which scoring then rules on."""
+    text = "\x1f".join(str(part) for part in key).encode("utf-8", "surrogatepass")
+    return int.from_bytes(blake2b(text, digest_size=8).digest(), "big", signed=True)
+
+
+def live_keys(f: Features) -> list[int]:
+    """The hashed blocking keys a record is stored and looked up under when a
+    load compares new records with the review (mscdm_dedup_keys): every key
+    of block_keys but the rare-words one, whose value depends on word counts
+    over the whole review and so changes as it grows. Identifier keys first
+    (see is_identifier_key)."""
+    return list(dict.fromkeys(key_hash(key) for key in block_keys(f, None)))
+
+
+def identifier_hashes(f: Features) -> set[int]:
+    """The hashed DOI and PMID keys of a record: sharing one is a reason to
+    score a pair whatever its titles."""
+    return {key_hash(("doi", doi)) for doi in f.dois} | {key_hash(("pmid", p)) for p in f.pmids}

@@ -2,8 +2,8 @@
 
 These are *comparison* keys, not display values: a title key drops the notes
 databases append, a surname key drops particles, a DOI key is percent-decoded.
-Nothing here is stored as the record's value; phase 2 may store some of them
-to block on in SQL. Every function is pure and cheap (the engine calls them
+Nothing here is stored as the record's value; a load stores hashed blocking
+keys built from them (blocking.live_keys). Every function is pure and cheap (the engine calls them
 once per record, 100k records in a few seconds), which is why they are
 regular expressions and `str` methods rather than a general NLP library.
 """
@@ -14,7 +14,8 @@ import html
 import re
 import unicodedata
 from functools import lru_cache
-from urllib.parse import unquote
+
+from ..records import find_doi, normalise_doi
 
 # ---------------------------------------------------------------- text
 
@@ -171,6 +172,14 @@ def looks_like_conference(journal: str | None, issue: str | None, volume: str | 
     if any(_CONFERENCE.search(t) for t in publication_types):
         return True
     return any(value and _SUPPLEMENT.search(value) for value in (issue, volume))
+
+
+def any_conference(journals, issues, volumes, publication_types=()) -> bool:
+    """looks_like_conference over every combination of a merged record's
+    values, without forming the combinations (each test reads one value)."""
+    return (any(_CONFERENCE.search(j) for j in journals if j)
+            or any(_CONFERENCE.search(t) for t in publication_types)
+            or any(_SUPPLEMENT.search(v) for v in (*issues, *volumes) if v))
 
 
 # ---------------------------------------------------------------- authors
@@ -376,28 +385,17 @@ def number_set(value: str | None) -> frozenset[int]:
 
 # ---------------------------------------------------------------- identifiers
 
-_DOI = re.compile(r"10\.\d{3,9}/\S+")
-_DOI_TAIL = ".,;)]}>\"'"
 
 
 def doi_key(value: str | None) -> str | None:
-    """The DOI as a comparison key: resolver and `doi:` prefixes stripped,
-    percent-decoded (`%28` -> `(`), lower-cased. `...S0306-3623%2898%2900050-0`
-    and `...s0306-3623(98)00050-0` give the same key. Once records.normalise_doi
-    does all of this, this may delegate to it."""
+    """The DOI as a comparison key: records.normalise_doi (resolver and `doi:`
+    prefixes stripped, percent-decoded, lower-cased, SICI `<` `>` kept), so
+    `...S0306-3623%2898%2900050-0` and `...s0306-3623(98)00050-0` give the
+    same key. A value that is not a DOI as a whole (a DOI inside a note or a
+    link) gives the DOI found in it."""
     if not value:
         return None
-    text = str(value).strip()
-    if "%" in text:
-        text = unquote(text)
-    match = _DOI.search(text)
-    if not match:
-        return None
-    doi = match.group(0)
-    # A trailing ")" belongs to the DOI when it closes a "(" inside it.
-    while doi and doi[-1] in _DOI_TAIL and not (doi[-1] == ")" and doi.count("(") >= doi.count(")")):
-        doi = doi[:-1]
-    return doi.lower() or None
+    return normalise_doi(value) or find_doi(value)
 
 
 def pmid_key(value) -> str | None:

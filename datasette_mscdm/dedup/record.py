@@ -142,10 +142,8 @@ def prepare(record: DedupRecord, position: int = 0) -> Features:
         kind = keys.publication_kind(title, record.publication_types)
         if kind != "article":
             break
-    conference = any(
-        keys.looks_like_conference(j, i, v, record.publication_types)
-        for j in (record.journals or (None,)) for i in (record.issues or (None,))
-        for v in (record.volumes or (None,)))
+    conference = keys.any_conference(record.journals, record.issues, record.volumes,
+                                     record.publication_types)
     return Features(
         id=record.id, position=position, compacts=tuple(compacts), words=tuple(longest),
         informative=informative, authors=keys.author_keys(record.authors),

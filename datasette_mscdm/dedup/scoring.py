@@ -91,11 +91,18 @@ def title_similarity(a: Features, b: Features) -> tuple[float | None, bool, bool
     prefix similarity times TRUNCATION_FACTOR counts. `numbers differ` is true
     when equal-length titles carry different numbers ("Part 1" / "Part 2").
     """
-    if not a.compacts or not b.compacts:
+    return compacts_similarity(a.compacts, b.compacts)
+
+
+def compacts_similarity(xs: tuple[str, ...], ys: tuple[str, ...]
+                        ) -> tuple[float | None, bool, bool]:
+    """title_similarity on two records' compact title keys (a load checks
+    its candidates with these before preparing them in full)."""
+    if not xs or not ys:
         return None, False, False
     best, truncated, pair = -1.0, False, None
-    for x in a.compacts:
-        for y in b.compacts:
+    for x in xs:
+        for y in ys:
             if x == y:
                 return 1.0, False, False
             similarity = Indel.normalized_similarity(x, y)
@@ -215,6 +222,26 @@ def _pages_state(a: Features, b: Features) -> str | None:
     return "different"
 
 
+# A record's own page number that is also its issue number is taken for an
+# article number put in both fields only above this: no monthly or quarterly
+# issue is numbered so, while "issue 1, page 1" is the first page of an
+# issue (the editorials of every issue start there).
+ARTICLE_NUMBER_ISSUE = 12
+
+
+def _issue_numbers(x: Features, other: Features) -> frozenset[int]:
+    """x's issue numbers, without an article number an export put in the
+    issue field: one that is also x's own page number (above
+    ARTICLE_NUMBER_ISSUE; "93" and page 93), or, when x has no pages, the
+    other record's page number (issue "7" against page 7)."""
+    if not x.issues:
+        return x.issues
+    own = {int(p) for p in x.first_pages if p.isdigit() and int(p) > ARTICLE_NUMBER_ISSUE}
+    theirs = set() if x.first_pages else {int(p) for p in other.first_pages if p.isdigit()}
+    numbered = own | theirs
+    return x.issues - numbered if numbered else x.issues
+
+
 def _doi_state(x: frozenset[str], y: frozenset[str]) -> str | None:
     if not x or not y:
         return None
@@ -248,8 +275,7 @@ def score_pair(a: Features, b: Features, thresholds: Thresholds = DEFAULT_THRESH
     journal = _journal_state(a, b)
     volume = _set_state(a.volumes, b.volumes)
     # An export that put the article number in the issue field ("93" and page 93).
-    numbered = {int(p) for p in a.first_pages | b.first_pages if p.isdigit()}
-    issue = _set_state(a.issues - numbered, b.issues - numbered)
+    issue = _set_state(_issue_numbers(a, b), _issue_numbers(b, a))
     pages = _pages_state(a, b)
     id_same = doi == "same" or pmid == "same"
 

@@ -54,8 +54,10 @@ def pair_agreement(first: list[str], second: list[str]) -> dict:
 def agreement(conn) -> list[dict]:
     """One row per stage and pair of reviewers who both voted on a record."""
     votes_by_record: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    # Votes carried to a record merged with another are copies of votes
+    # counted on the record they were made on (duplicates/carry.py).
     for row in _rows(conn, "SELECT id, record_id, stage, reviewer, decision, reason, kind,"
-                           " undoes FROM decisions ORDER BY id"):
+                           " undoes FROM decisions WHERE carried_from IS NULL ORDER BY id"):
         votes_by_record[(row["record_id"], row["stage"])].append(row)
     pairs: dict[tuple[str, str, str], tuple[list, list]] = defaultdict(lambda: ([], []))
     for (record_id, stage), rows in votes_by_record.items():

@@ -112,7 +112,9 @@ def dashboard_data(conn, stages: list[str], groups: dict[str, str], blind: bool 
                    until: datetime.date | None = None) -> dict:
     per_day = dict(conn.execute(
         "SELECT substr(created_at, 1, 10) AS day, count(*) FROM decisions"
-        " WHERE decision NOT IN ('undo', 'reopen') GROUP BY day ORDER BY day").fetchall())
+        " WHERE decision NOT IN ('undo', 'reopen')"
+        " AND carried_from IS NULL"  # copies of the votes of merged records
+        " GROUP BY day ORDER BY day").fetchall())
     unit, bins = progress_bins(per_day, until)
     per_reviewer = per_reviewer_rows(conn, blind)
     reasons = _rows(conn, """

@@ -30,7 +30,8 @@ NO_REASON = "No reason given"
 UNNAMED_DATABASE = "Database not named (load with --source NAME)"
 UNNAMED_OTHER = "Source not named (load with --source NAME)"
 OPEN_STATUSES = ("unscreened", "awaiting second reviewer", "conflict", "maybe")
-EXACT_DUPLICATES = "exact matches merged at load"
+DUPLICATES_AUTOMATIC = "merged automatically"
+DUPLICATES_PERSON = "merged by a person (review queue)"
 
 # A bulk exclusion in force at title/abstract: a lead excluded the record
 # after previewing a full-text search. That is a person's decision, so PRISMA
@@ -147,6 +148,15 @@ def _column_flow(conn, cte: str, params: list, member: str, has_decisions: bool)
     }
 
 
+# Duplicates a person merged (an answer on the review queue, "accept all
+# above a score"), merges still in force; every other duplicate removed was
+# merged automatically (on load, or by `mscdm dedup`). README "PRISMA" gives
+# the SQL of both.
+DUPLICATES_BY_PERSON = (
+    "SELECT count(*) FROM mscdm_merges m WHERE m.action = 'merge' AND m.merged_by != 'auto'"
+    " AND NOT EXISTS (SELECT 1 FROM mscdm_merges u WHERE u.undoes = m.id)")
+
+
 def prisma_counts(conn: sqlite3.Connection) -> dict:
     """Every number of the PRISMA 2020 flow diagram, with the checks."""
     def one(sql, params=()):
@@ -155,6 +165,8 @@ def prisma_counts(conn: sqlite3.Connection) -> dict:
     pairs = identification(conn)
     identified = identified_by_name(pairs)
     cte, params = _membership_cte(pairs)
+    has_merges = one("SELECT count(*) FROM sqlite_master WHERE name = 'mscdm_merges'") > 0
+    by_person = one(DUPLICATES_BY_PERSON) if has_merges else 0
     has_decisions = one("SELECT count(*) FROM sqlite_master WHERE name = 'decisions'") > 0
     in_other = "(o.source_id, coalesce(o.database, '')) IN (SELECT source_id, database FROM" \
                " other_pairs)"
@@ -190,9 +202,16 @@ def prisma_counts(conn: sqlite3.Connection) -> dict:
         "removed_other_reasons": 0,
         **_column_flow(conn, cte, params, "r.id NOT IN other_only", has_decisions),
     }
-    # Later duplicate detection adds its own lines here (automatic, by a person).
+    # Duplicates a person merged (the review queue) and those merged
+    # automatically (on load, or by `mscdm dedup`); a person's merges are of
+    # records found by databases or registers unless all copies came by other
+    # methods, which the review queue does not tell apart: they are counted here.
+    by_person_here = min(by_person, counts["duplicates_removed"])
+    counts["duplicates_removed_by_person"] = by_person_here
+    counts["duplicates_removed_automatically"] = counts["duplicates_removed"] - by_person_here
     counts["duplicates_removed_by"] = [
-        {"how": EXACT_DUPLICATES, "records": counts["duplicates_removed"]}]
+        {"how": DUPLICATES_AUTOMATIC, "records": counts["duplicates_removed_automatically"]},
+        {"how": DUPLICATES_PERSON, "records": by_person_here}]
     counts["other_methods"] = None
     if counts["identified_other"]:
         identified_other = counts["identified_other"]

@@ -15,7 +15,9 @@ import sqlite3
 from pathlib import Path
 
 # Tables whose rows only ever accumulate (triggers refuse changes).
-APPEND_ONLY_TABLES = ("decisions", "mscdm_protocol")
+APPEND_ONLY_TABLES = ("decisions", "mscdm_protocol", "mscdm_dedup_answers", "mscdm_merges")
+# Who answered a duplicate pair / merged records: a lead's name ('auto': the engine).
+PEOPLE_COLUMNS = (("mscdm_dedup_answers", "answered_by"), ("mscdm_merges", "merged_by"))
 
 
 class PublishError(Exception):
@@ -28,9 +30,12 @@ def pseudonyms(conn: sqlite3.Connection) -> dict[str, str]:
     same review gets the same pseudonyms every time it is published."""
     names = [r[0] for r in conn.execute(
         "SELECT name FROM mscdm_reviewers ORDER BY created_at, name")]
-    others = sorted({r[0] for r in conn.execute(
+    found = {r[0] for r in conn.execute(
         "SELECT reviewer FROM decisions UNION SELECT changed_by FROM mscdm_protocol")}
-        - set(names))
+    for table, column in _people_columns(conn):
+        found |= {r[0] for r in conn.execute(
+            f"SELECT {column} FROM {table} WHERE {column} != 'auto'")}
+    others = sorted(found - set(names))
     return {name: f"Reviewer {i}" for i, name in enumerate(names + others, start=1)}
 
 
@@ -87,6 +92,9 @@ def _prepare(conn: sqlite3.Connection, anonymise: bool) -> dict:
                      " WHERE name = decisions.reviewer), note = NULL, request_id = NULL")
         conn.execute("UPDATE mscdm_protocol SET changed_by = (SELECT alias FROM pseudonym"
                      " WHERE name = mscdm_protocol.changed_by)")
+        for table, column in _people_columns(conn):
+            conn.execute(f"UPDATE {table} SET {column} = (SELECT alias FROM pseudonym WHERE"
+                         f" name = {table}.{column}), request_id = NULL WHERE {column} != 'auto'")
         for _, sql in triggers:
             conn.execute(sql)
     conn.commit()
@@ -94,3 +102,10 @@ def _prepare(conn: sqlite3.Connection, anonymise: bool) -> dict:
     records = conn.execute("SELECT count(*) FROM records").fetchone()[0]
     return {"records": records, "decisions": decisions, "reviewers": len(team),
             "anonymised": anonymise}
+
+
+def _people_columns(conn) -> list[tuple[str, str]]:
+    """The name columns of the duplicate tables this copy has (a review
+    loaded before they existed has none)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [(table, column) for table, column in PEOPLE_COLUMNS if table in tables]

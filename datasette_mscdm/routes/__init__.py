@@ -4,6 +4,7 @@ from .api import decisions_json, history_json, next_json, progress_json, skip_js
 from .auth import login_view, logout_view
 from .bulk import bulk_view
 from .conflicts import conflicts_view
+from .duplicates import duplicates_json, duplicates_view, unmerge_view
 from .overview import overview_view
 from .prisma import (prisma_csv_view, prisma_json_view, prisma_png_view, prisma_svg_view,
                      prisma_view)
@@ -18,6 +19,9 @@ DB = r"^/(?P<database>[^/]+)/-/"
 ROUTES = [
     (DB + r"record/(?P<record_id>\d+)$", record_view),
     (DB + r"record/(?P<record_id>\d+)/history\.json$", history_json),
+    (DB + r"record/(?P<record_id>\d+)/unmerge$", unmerge_view),
+    (DB + r"duplicates$", duplicates_view),
+    (DB + r"duplicates\.json$", duplicates_json),
     (DB + r"overview$", overview_view),
     (DB + r"login$", login_view),
     (DB + r"logout$", logout_view),

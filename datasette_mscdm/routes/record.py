@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from datasette import NotFound, Response
+from datasette import Response
 
 from ..highlight import record_links
 from ..review_db import fetch_occurrences, fetch_record, highlighter, vocabulary_groups
@@ -15,6 +15,7 @@ from ..screening import rules
 from ..screening.store import STATUS_COLUMN, ScreeningError
 from . import inputs
 from .common import can, error_page, ready_protocol, review_database
+from .duplicates import merged_away_page, merges_context
 from .screen import card_context
 
 
@@ -26,7 +27,7 @@ async def record_view(datasette, request):
         return await error_page(datasette, request, str(error), error.status)
     record = await fetch_record(db, record_id)
     if record is None:
-        raise NotFound(f"No record {record_id}")
+        return await merged_away_page(datasette, request, db, record_id)
     protocol = await protocol_for(datasette, db) if "decisions" in tables else None
     marks = await highlighter(datasette, db, protocol)
     groups = await vocabulary_groups(db)
@@ -43,6 +44,8 @@ async def record_view(datasette, request):
         "row_url": datasette.urls.row(db.name, "records", str(record_id)),
         "table_url": datasette.urls.table(db.name, "records"),
         "overview_url": datasette.urls.database(db.name) + "/-/overview",
+        "merges": await merges_context(datasette, request, db, record_id),
+        "merges_css": datasette.urls.static_plugins("datasette_mscdm", "mscdm-duplicates.css"),
     }
     if "decisions" in tables:
         context["history"] = await visible_history(datasette, request, db, record_id)

@@ -2,7 +2,22 @@
 decision rows of one record, so every rule is unit-tested without a database.
 
 A decision row is a mapping with id, reviewer, decision, reason, kind and
-undoes, in the order they were recorded (ascending id).
+undoes, in the order they were recorded (ascending id), and `origin`: None
+for a decision made on this record, else the record it was made on and
+carried from when that record was merged into this one.
+
+Carried votes (see duplicates/carry.py for why they are copies). Merging two
+records that both have votes gives the merged record every vote: a
+reviewer's vote on each copy counts, so one reviewer's include on one copy
+and a second reviewer's include on the other make two agreeing votes. Per
+reviewer, the votes in force are their latest vote made on this record plus
+their latest vote carried from each merged record since; a vote they make
+on the merged record afterwards replaces all of them. Two different votes
+of one reviewer (they saw the work twice and answered differently) are a
+conflict for a lead, as is any disagreement. A lead's ruling made on this
+record settles everything recorded before it; a ruling carried from a
+merged record settles the votes carried with it, and a conflict arises when
+what is carried disagrees with it.
 """
 
 from __future__ import annotations
@@ -57,47 +72,86 @@ def standing(rows) -> list:
     return [row for row in rows if row["decision"] != "undo" and row["id"] not in undone]
 
 
-def votes(rows) -> dict:
-    """Each reviewer's vote in force: their latest standing screening decision."""
-    current = {}
+def effective(rows) -> tuple[dict[str, list], list]:
+    """(votes, rulings) in force: {reviewer: [their vote rows]} and [ruling
+    rows], each in recording order (see the module docstring for carried
+    votes; a record that was never merged has one vote per reviewer and at
+    most one ruling)."""
+    votes: dict[str, dict] = {}
+    rulings: dict = {}
     for row in standing(rows):
+        origin = row.get("origin")
         if row["kind"] == "screen":
-            current[row["reviewer"]] = row
-    return current
+            mine = votes.setdefault(row["reviewer"], {})
+            if origin is None:
+                mine.clear()
+            mine.pop(origin, None)
+            mine[origin] = row
+        else:
+            if origin is None:
+                rulings.clear()
+            rulings.pop(origin, None)
+            rulings[origin] = row
+    return ({name: list(mine.values()) for name, mine in votes.items()},
+            list(rulings.values()))
+
+
+def votes(rows) -> dict:
+    """Each reviewer's vote in force: their latest (see effective)."""
+    return {name: mine[-1] for name, mine in effective(rows)[0].items()}
+
+
+def all_votes(rows) -> list:
+    """Every vote in force, in recording order: one per reviewer, or more
+    when votes were carried from merged records."""
+    return sorted((row for mine in effective(rows)[0].values() for row in mine),
+                  key=lambda row: row["id"])
 
 
 def lead_ruling(rows):
     """The latest standing resolution or bulk decision of a lead, if any."""
-    ruling = None
-    for row in standing(rows):
-        if row["kind"] in ("resolution", "bulk"):
-            ruling = row
-    return ruling
+    rulings = effective(rows)[1]
+    return rulings[-1] if rulings else None
 
 
 def stage_status(rows, required: int) -> tuple[str, str | None]:
     """(status, exclusion reason) of one stage of one record.
 
-    - A lead's ruling (resolution or bulk exclusion) settles the stage.
+    - A lead's ruling (resolution or bulk exclusion) settles the stage,
+      unless what was carried from a merged record disagrees with it.
     - No vote: unscreened. Fewer votes than required: awaiting second reviewer.
     - "Not retrieved" is a fact, not a judgement: one reviewer's mark is
       enough, unless another reviewer voted otherwise (then: conflict).
     - Enough votes that agree: that outcome (maybe stays maybe, for a lead);
-      votes that differ: conflict. Votes beyond the required number (two
-      reviewers opening the same record at once) count like the others.
+      votes that differ, or one reviewer's votes that differ: conflict. Votes
+      beyond the required number (two reviewers opening the same record at
+      once) count like the others.
     - The reason of an exclusion is the earliest reason among the votes.
     """
-    ruling = lead_ruling(rows)
-    if ruling is not None:
+    by_reviewer, rulings = effective(rows)
+    if rulings:
+        own = [r["id"] for r in rulings if r.get("origin") is None]
+        settled_upto = own[0] if own else 0
+        ruled = {r.get("origin") for r in rulings}
+        unsettled = [row for mine in by_reviewer.values() for row in mine
+                     if row["id"] > settled_upto and row.get("origin") not in ruled]
+        outcomes = ({RULING[r["decision"]] for r in rulings}
+                    | {OUTCOME[row["decision"]] for row in unsettled})
+        if len(outcomes) > 1:
+            return CONFLICT, None
+        ruling = rulings[-1]
         return RULING[ruling["decision"]], ruling["reason"] if ruling["decision"] == "exclude" \
             else None
-    current = sorted(votes(rows).values(), key=lambda row: row["id"])
+    current = sorted((row for mine in by_reviewer.values() for row in mine),
+                     key=lambda row: row["id"])
     if not current:
         return UNSCREENED, None
     decisions = {row["decision"] for row in current}
     if decisions == {"not_retrieved"}:
         return NOT_RETRIEVED, None
-    if len(current) < required:
+    if any(len({row["decision"] for row in mine}) > 1 for mine in by_reviewer.values()):
+        return CONFLICT, None
+    if len(by_reviewer) < required:
         return AWAITING, None
     if len(decisions) > 1:
         return CONFLICT, None

@@ -95,7 +95,8 @@ def add_reviewer(conn, name: str, role: str, password: str) -> None:
 def list_reviewers(conn) -> list[dict]:
     return _rows(conn, """
         SELECT r.name, r.role, r.created_at, r.removed_at,
-               (SELECT count(*) FROM decisions d WHERE d.reviewer = r.name) AS decisions
+               (SELECT count(*) FROM decisions d WHERE d.reviewer = r.name
+                AND d.carried_from IS NULL) AS decisions
         FROM mscdm_reviewers r ORDER BY r.removed_at IS NOT NULL, r.name""")
 
 
@@ -257,12 +258,17 @@ def in_force(d: str = "d") -> str:
 
 
 DECISION_COLUMNS = ("id, record_id, stage, reviewer, decision, reason, note, kind, undoes,"
-                    " request_id, created_at")
+                    " request_id, created_at, carried_from")
+# The rows of one record with `origin`: the record a carried vote was made on
+# (rules.py), NULL for the record's own decisions.
+_WITH_ORIGIN = (", ".join(f"d.{c.strip()}" for c in DECISION_COLUMNS.split(","))
+                + ", CASE WHEN c.record_id = d.record_id THEN NULL ELSE c.record_id END AS origin"
+                " FROM decisions d LEFT JOIN decisions c ON c.id = d.carried_from")
 
 
 def stage_rows(conn, record_id: int, stage: str) -> list[dict]:
-    return _rows(conn, f"SELECT {DECISION_COLUMNS} FROM decisions WHERE record_id = ?"
-                       " AND stage = ? ORDER BY id", [record_id, stage])
+    return _rows(conn, f"SELECT {_WITH_ORIGIN} WHERE d.record_id = ? AND d.stage = ?"
+                       " ORDER BY d.id", [record_id, stage])
 
 
 def record_statuses(conn, record_id: int) -> dict | None:
@@ -387,6 +393,10 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
                     "status": record_statuses(conn, seen[1]), "repeated": True}
     row = conn.execute(
         "SELECT d.id, d.record_id, d.kind FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
+        # Their own decisions on records of the review: a vote carried from a
+        # merged record was not made just now, and the original stays with
+        # the record merged away (a lead undoes both by unmerging).
+        " AND d.carried_from IS NULL AND EXISTS (SELECT 1 FROM records r WHERE r.id = d.record_id)"
         f" AND d.decision NOT IN ('undo', 'reopen') AND {in_force('d')}"
         " ORDER BY d.id DESC LIMIT 1", [reviewer.name, stage]).fetchone()
     if row is None:
@@ -681,8 +691,8 @@ def my_queue(conn, reviewer: str, stage: str, search: str, limit: int = 50) -> d
 def history(conn, record_id: int) -> dict[str, list[dict]]:
     """All decision rows of a record, by stage, oldest first."""
     by_stage = {"title_abstract": [], "full_text": []}
-    for row in _rows(conn, f"SELECT {DECISION_COLUMNS} FROM decisions WHERE record_id = ?"
-                           " ORDER BY id", [record_id]):
+    for row in _rows(conn, f"SELECT {_WITH_ORIGIN} WHERE d.record_id = ? ORDER BY d.id",
+                     [record_id]):
         by_stage[row["stage"]].append(row)
     return by_stage
 
@@ -713,8 +723,9 @@ def lead_queue(conn, limit: int = 100, offset: int = 0) -> list[dict]:
         record["status"] = record[STATUS_COLUMN[stage]]
         record["authors"] = json.loads(record["authors"] or "[]")
         record["publication_types"] = json.loads(record["publication_types"] or "[]")
-        record["votes"] = sorted(rules.votes(stage_rows(conn, record["id"], stage)).values(),
-                                 key=lambda row: row["id"])
+        # Every vote in force: two of one reviewer when they voted on two
+        # copies of the work that were merged since.
+        record["votes"] = rules.all_votes(stage_rows(conn, record["id"], stage))
     return records
 
 

@@ -1,0 +1,237 @@
+"""Duplicate matching while a load stores its records.
+
+Each record a load reads is compared, before it is stored, with the records
+already in the review (those loaded earlier in the same load included): the
+candidates are the records that share one of its blocking keys
+(mscdm_dedup_keys, looked up by index, so the cost does not grow with the
+review), candidates whose titles are not alike and who share no identifier
+are passed over cheaply, and the rest are scored by the engine against the
+candidate's whole view (every title, DOI and PMID of every copy it holds).
+
+- a *duplicate* (the best, when several): the record joins it;
+- *maybe*: queued for a person (mscdm_dedup_pairs);
+- *distinct*: nothing.
+
+A new record joins at most one record. If it is a duplicate of two records
+that are still apart, the pair of them is queued for a person rather than
+joined through it (`mscdm dedup` re-examines the whole review).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+
+from ..dedup import DEFAULT_THRESHOLDS, DISTINCT, DUPLICATE, MAYBE, DedupRecord, PairDecision, prepare
+from ..dedup import keys as dedup_keys
+from ..dedup.blocking import LIVE_MAX_BLOCK, identifier_hashes, live_keys
+from ..dedup.scoring import MIN_TRUNCATED_CHARS, TRUNCATION_FACTOR, score_pair
+from rapidfuzz.distance import Indel
+from . import guard, tables
+
+# Placeholder id of the record being matched (it has no id yet).
+NEW = 0
+
+
+@dataclass
+class Match:
+    keys: tuple[int, ...]
+    compacts: tuple[str, ...]
+    duplicate: PairDecision | None = None     # the record to join, if any (b = its id)
+    maybe: list[PairDecision] = field(default_factory=list)
+    also_duplicates: list[PairDecision] = field(default_factory=list)
+
+
+def compacts_of(titles) -> tuple[str, ...]:
+    out = []
+    for title in titles:
+        words = dedup_keys.title_words(title)
+        if words:
+            compact = dedup_keys.title_compact(words)
+            if compact not in out:
+                out.append(compact)
+    return tuple(out)
+
+
+def titles_alike(xs: tuple[str, ...], ys: tuple[str, ...], cutoff: float) -> bool:
+    """Whether scoring.compacts_similarity(xs, ys) reaches `cutoff` (<= 0.97),
+    answered with rapidfuzz's early exit: most candidates of a load fail it."""
+    for x in xs:
+        for y in ys:
+            if Indel.normalized_similarity(x, y, score_cutoff=cutoff):
+                return True
+            short, long = (x, y) if len(x) <= len(y) else (y, x)
+            if len(short) >= MIN_TRUNCATED_CHARS and Indel.normalized_similarity(
+                    short, long[: len(short)], score_cutoff=cutoff / TRUNCATION_FACTOR):
+                return True
+    return False
+
+
+def view_of_values(values: dict) -> DedupRecord:
+    return tables.view_of(NEW, [values])
+
+
+class LoadMatcher:
+    """The matching state of one load (see the module docstring). Keys of the
+    records stored since the last flush are held here and written in batches."""
+
+    def __init__(self, conn, thresholds=DEFAULT_THRESHOLDS):
+        self.conn = conn
+        self.thresholds = thresholds
+        self.pending: list[tuple[int, int]] = []
+        self.pending_index: dict[int, list[int]] = {}
+        self.compacts: dict[int, tuple[str, ...]] = {}
+        self.big: set[int] = set()
+        self._current = None
+        self._not_duplicates = None
+        self.queued: list[PairDecision] = []
+        self.queued_total = 0  # pairs this load added to the queue
+
+    # ------------------------------------------------------------ state
+
+    def current(self, record_id: int) -> int:
+        if self._current is None:
+            self._current = tables.resolver(self.conn)
+        return self._current(record_id)
+
+    def answered_apart(self, a: int, b: int) -> bool:
+        if self._not_duplicates is None:
+            self._not_duplicates = tables.not_duplicate_pairs(self.conn)
+        return tables.pair(a, b) in self._not_duplicates
+
+    def flush(self):
+        """Write the keys and queued pairs held so far."""
+        if self.pending:
+            tables.add_keys(self.conn, self.pending)
+            self.pending.clear()
+            self.pending_index.clear()
+        if self.queued:
+            self.queued_total += tables.queue_pairs(self.conn, self.queued, "load")
+            self.queued.clear()
+
+    def reset(self):
+        """Forget what was not written (a file rolled back)."""
+        self.pending.clear()
+        self.pending_index.clear()
+        self.queued.clear()
+        self.compacts.clear()
+
+    # ------------------------------------------------------------ matching
+
+    def match(self, values: dict, dedup: tuple | None = None) -> Match:
+        """Compare a record about to be stored (`values` as the records row
+        holds them; `dedup` as preparing.dedup_keys gives, else computed)."""
+        features = None
+        if dedup is None:
+            features = prepare(view_of_values(values))
+            identifiers = identifier_hashes(features)
+            keys = tuple(live_keys(features))
+            compacts = features.compacts
+        else:
+            keys, count, compacts = dedup
+            identifiers = set(keys[:count])
+        match = Match(keys, compacts)
+        candidates = self._candidates(keys, identifiers)
+        if not candidates:
+            return match
+        unknown = [c for c in candidates if c not in self.compacts]
+        if unknown:
+            for view in tables.record_views(self.conn, unknown):
+                self.compacts[view.id] = compacts_of(view.titles)
+        worth = []
+        cutoff = self.thresholds.title_maybe
+        for candidate, shares_id in candidates.items():
+            known = self.compacts.get(candidate)
+            if known is None:
+                continue  # no such record any more
+            if shares_id or titles_alike(compacts, known, cutoff):
+                worth.append(candidate)
+        if not worth:
+            return match
+        features = features or prepare(view_of_values(values))
+        views = tables.record_views(self.conn, worth)
+        decisions = [score_pair(features, prepare(view), self.thresholds) for view in views]
+        several = {view.id for view in views if self._holds_several(view)}
+        duplicates, held = [], []
+        for decision in sorted((d for d in decisions if d.outcome == DUPLICATE),
+                               key=lambda d: (-d.score, d.b)):
+            why = (guard.conflict([features], guard.copies(self.conn, decision.b),
+                                  self.thresholds) if decision.b in several else None)
+            if why:
+                held.append(replace(decision, outcome=MAYBE, vetoes=[
+                    f"would join records that must stay apart: {why}"] + decision.vetoes))
+            else:
+                duplicates.append(decision)
+        if duplicates:
+            match.duplicate, match.also_duplicates = duplicates[0], duplicates[1:]
+        match.maybe = sorted([d for d in decisions if d.outcome == MAYBE] + held,
+                             key=lambda d: -d.score)
+        return match
+
+    def _holds_several(self, view) -> bool:
+        """Whether a candidate holds copies that differ (several titles,
+        volumes, pages, ...): only then can its union be more lenient."""
+        return any(len(values) > 1 for values in (
+            view.titles, view.years, view.journals, view.volumes, view.issues, view.pages,
+            view.dois, view.pmids))
+
+    def _candidates(self, keys: list[int], identifiers: set[int]) -> dict[int, bool]:
+        """{record id: shares a DOI/PMID key} of the records sharing a key."""
+        wanted = [k for k in keys if k not in self.big]
+        if not wanted:
+            return {}
+        members: dict[int, list[int]] = {}
+        for k, record_id in self.conn.execute(
+                "SELECT k, record_id FROM mscdm_dedup_keys WHERE k IN"
+                " (SELECT value FROM json_each(?))", [json.dumps(wanted)]):
+            members.setdefault(k, []).append(record_id)
+        for k in wanted:
+            if k in self.pending_index:
+                members.setdefault(k, []).extend(self.pending_index[k])
+        found: dict[int, bool] = {}
+        if self._current is None:
+            self._current = tables.resolver(self.conn)
+        current = self._current if self._current.merged else None
+        for k, ids in members.items():
+            if len(ids) > LIVE_MAX_BLOCK:
+                self.big.add(k)
+                continue
+            shared = k in identifiers
+            for record_id in ids:
+                if current is not None:
+                    record_id = current(record_id)
+                if shared or record_id not in found:
+                    found[record_id] = shared or found.get(record_id, False)
+        return found
+
+    # ------------------------------------------------------------ outcome
+
+    def stored(self, match: Match, record_id: int, joined: bool) -> None:
+        """The record was stored as `record_id` (a new record, or the one it
+        joined): remember its keys and queue its maybe pairs."""
+        for k in match.keys:
+            if k in self.big:
+                continue
+            self.pending.append((k, record_id))
+            self.pending_index.setdefault(k, []).append(record_id)
+        known = self.compacts.get(record_id, ())
+        self.compacts[record_id] = known + tuple(c for c in match.compacts if c not in known)
+        queue = [(d, None) for d in match.maybe]
+        if joined and match.also_duplicates:
+            # The copy matched two records that are apart: how do those two
+            # compare now that one holds the copy? Ruled out: left apart.
+            note = "a copy loaded later is a duplicate of both records"
+            views = {v.id: v for v in tables.record_views(
+                self.conn, [record_id] + [d.b for d in match.also_duplicates])}
+            for decision in match.also_duplicates:
+                if record_id in views and decision.b in views:
+                    now = score_pair(prepare(views[record_id]), prepare(views[decision.b]),
+                                     self.thresholds)
+                    if now.outcome != DISTINCT:
+                        queue.append((replace(now, outcome=MAYBE, vetoes=[note] + now.vetoes),
+                                      now.b))
+        for decision, other in queue:
+            other = self.current(other if other is not None else decision.b)
+            if other == record_id or self.answered_apart(record_id, other):
+                continue
+            self.queued.append(replace(decision, a=record_id, b=other))
