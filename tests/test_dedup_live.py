@@ -45,10 +45,10 @@ CASES = {
                                                       " cohort", doi="10.1186", pages="5-9")])],
         [[("Embase", 1)], [("Embase", 2)]]),
     "SICI DOIs differing after the '<'": (
-        [("WoS", [copy(doi=SICI), copy(title="Survival analysis of censored trial data in"
+        [("Web of Science", [copy(doi=SICI), copy(title="Survival analysis of censored trial data in"
                                              " diabetes", pages="1673-1690",
                                        doi=SICI.replace("1661::AID-SIM968", "1673::AID-SIM969"))])],
-        [[("WoS", 1)], [("WoS", 2)]]),
+        [[("Web of Science", 1)], [("Web of Science", 2)]]),
     "a conference abstract and the journal article": (
         [("PubMed", [copy()]),
          ("Embase", [copy(journal="Diabetes", volume="70", issue="Suppl 1", pages="A123",
@@ -99,9 +99,9 @@ CASES = {
     "punctuation inside words": (
         [("PubMed", [copy(title="p16(INK4a) and K(ATP) channels in diabetic beta cells after"
                                 " exosome therapy")]),
-         ("WoS", [copy(title="p16INK4a and KATP channels in diabetic beta cells after exosome"
+         ("Web of Science", [copy(title="p16INK4a and KATP channels in diabetic beta cells after exosome"
                              " therapy", doi="")])],
-        [[("PubMed", 1), ("WoS", 1)]]),
+        [[("PubMed", 1), ("Web of Science", 1)]]),
     "author variants: compound surnames and group authors": (
         [("PubMed", [copy(authors="van der Graaf Y; Visseren FL; SMART Study Group", doi="")]),
          ("Embase", [copy(authors="Van Graaf Y.; Visseren F. L.", doi="")])],
@@ -121,9 +121,9 @@ CASES = {
     "a third copy that matches only the second copy's DOI": (
         [("PubMed", [copy(doi="")]),
          ("Embase", [copy()]),
-         ("WoS", [{"title": TITLE.upper() + " [Review]", "doi": ARTICLE["doi"],
+         ("Web of Science", [{"title": TITLE.upper() + " [Review]", "doi": ARTICLE["doi"],
                    "pmid": "34000001", "year": "2021"}])],
-        [[("Embase", 1), ("PubMed", 1), ("WoS", 1)]]),
+        [[("Embase", 1), ("PubMed", 1), ("Web of Science", 1)]]),
     "a year off by one and a copy without authors": (
         [("PubMed", [copy(year="2022", doi="")]), ("Scopus", [copy(authors="", doi="")])],
         [[("PubMed", 1), ("Scopus", 1)]]),

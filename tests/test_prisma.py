@@ -55,7 +55,8 @@ def test_every_box_on_the_hand_checked_fixture(review):
     # Databases and registers: B and C found twice.
     assert counts["duplicates_removed"] == 2
     assert counts["duplicates_removed_by"] == [
-        {"how": "exact matches merged at load", "records": 2}]
+        {"how": "merged automatically", "records": 2},
+        {"how": "merged by a person (review queue)", "records": 0}]
     # The lead's bulk exclusion (G) is a person's decision: excluded at screening.
     assert counts["removed_by_automation"] == 0
     assert counts["records_screened"] == 7  # A-G
