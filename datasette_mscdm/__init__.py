@@ -8,7 +8,7 @@ from datasette import hookimpl
 from .cells import render_record_cell
 from .facets import TermFacet, term_filters
 from .plugin_startup import menu_links_for, start_up
-from .request_guard import guard
+from .request_guard import bad_request_response, guard
 from .routes import ROUTES
 from .screening.access import ACTIONS, permission_sql
 from .worklist import toolbar
@@ -25,6 +25,11 @@ def startup(datasette):
 @hookimpl
 def asgi_wrapper(datasette):
     return guard(datasette)
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    return bad_request_response(exception)
 
 
 @hookimpl

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import click
@@ -90,6 +91,8 @@ def publish_copy(db, out, anonymise, force):
         summary = publish.publish_copy(db, out, anonymise=anonymise, force=force)
     except publish.PublishError as error:
         raise click.ClickException(str(error))
+    except (OSError, sqlite3.Error) as error:  # a folder that does not exist, a full disk
+        raise click.ClickException(f"cannot write {out}: {error}")
     click.echo(f"Wrote {out}: {summary['records']} records, {summary['decisions']} decisions, "
                f"{summary['reviewers']} reviewers"
                f"{' (anonymised, notes dropped)' if anonymise else ''}.")

@@ -27,6 +27,7 @@ import sqlite3
 
 from datasette.database import QueryInterrupted
 from datasette.facets import Facet
+from datasette.utils.asgi import BadRequest
 from datasette.filters import FilterArguments
 from datasette.utils import (escape_sqlite, path_with_added_args, path_with_removed_args,
                              sqlite_timelimit)
@@ -189,11 +190,20 @@ class TermFacet(Facet):
 
 
 async def term_filters(request, database, table, datasette):
-    """`?_term=facet:value` (repeatable, all must hold) as WHERE clauses."""
-    pairs = parse_term_args(request.args.getlist(TERM_ARG))
-    if not pairs or not await is_review_table(datasette, database, table):
+    """`?_term=facet:value` (repeatable, all must hold) as WHERE clauses. A
+    value that is not `facet:term`, or names no facet, is a 400: a filter
+    that is silently dropped would show every row as if it matched."""
+    values = request.args.getlist(TERM_ARG)
+    if not values or not await is_review_table(datasette, database, table):
         return None
+    pairs = parse_term_args(values)
+    if len(pairs) != len(values):
+        raise BadRequest(f"{TERM_ARG} takes facet:term, e.g. publication_type:Review")
     labels = await facet_labels(datasette.get_database(database))
+    unknown = sorted({facet for facet, _ in pairs} - set(labels))
+    if unknown:
+        raise BadRequest(f"no term facet called {', '.join(unknown)[:200]};"
+                         f" the facets are {', '.join(labels)}")
     clauses, params, descriptions = [], {}, []
     for i, (facet, term) in enumerate(pairs):
         clauses.append(f"id in (select record_id from record_terms "

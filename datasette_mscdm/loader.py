@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import sqlite3
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from .preparing import FileInput, Prepared, PreparedRecords, tags_for
 from .duplicates import tables as dedup_tables
 from .duplicates import values as record_values
 from .duplicates.live import LoadMatcher
-from .schema import FTS_COLUMNS, RECORD_COLUMNS, ensure_schema
+from .schema import FTS_COLUMNS, RECORD_COLUMNS, ensure_schema, restore_append_only
 from .source_names import canonical_source
 from .tagging import Vocabulary
 from .terms import current_vocabulary, insert_terms, store_vocabulary, term_rows
@@ -103,6 +104,11 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
+def warn(message: str) -> None:
+    """A warning on stderr (the loader is used without click too)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def open_database(path: str | Path) -> Database:
     """The review database, created or migrated to the current schema."""
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
@@ -112,6 +118,10 @@ def open_database(path: str | Path) -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA cache_size=-131072")
     ensure_schema(db)
+    restored = restore_append_only(db.conn)
+    if restored:
+        warn(f"{path}: append-only triggers were missing (a table rebuilt by"
+                           f" another tool?) and are back: {', '.join(restored)}")
     return db
 
 

@@ -3,11 +3,13 @@ the menus link to."""
 
 from __future__ import annotations
 
+import logging
+
 from datasette.resources import DatabaseResource
 from sqlite_utils import Database
 
 from .review_db import CHART_QUERIES, chart_fragment, is_review_database
-from .schema import has_review_schema, migrations
+from .schema import has_review_schema, migrations, restore_append_only
 from .screening.access import configured_protocol, protocol_for
 from .screening.store import ensure_order
 
@@ -16,6 +18,7 @@ from .screening.store import ensure_order
 # and shows "10,000+" beyond. Counting a review's records is cheap (an index
 # scan), so review databases count exactly up to this many.
 COUNT_LIMIT = 250_000
+log = logging.getLogger("datasette_mscdm")
 
 
 async def start_up(datasette) -> None:
@@ -36,10 +39,16 @@ async def upgrade_review_databases(datasette) -> None:
 
         def upgrade(conn):
             db = Database(conn)
-            if has_review_schema(db) and migrations.pending(db):
+            if not has_review_schema(db):
+                return []
+            if migrations.pending(db):
                 migrations.apply(db)
+            return restore_append_only(conn)
 
-        await database.execute_write_fn(upgrade, block=True)
+        restored = await database.execute_write_fn(upgrade, block=True)
+        if restored:
+            log.warning("%s: append-only triggers were missing (a table rebuilt by another"
+                        " tool?) and are back: %s", name, ", ".join(restored))
 
 
 async def prepare_screening(datasette) -> None:

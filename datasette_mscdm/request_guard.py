@@ -3,7 +3,9 @@
 1. The records table of a review database opens on its work list columns
    (worklist.py): a request for its HTML page without a column selection is
    redirected to one.
-2. A 400 instead of Datasette's 500 for filter values SQLite cannot hold.
+2. A 400 instead of Datasette's 500 for filter values SQLite cannot hold,
+   and (bad_request_response, Datasette's handle_exception hook) for the
+   other errors its table pages raise on a request's own bad parameters.
 
 Datasette's table pages turn the value of a numeric comparison filter
 (`?id__gt=...`) into a Python int and bind it; beyond SQLite's 64-bit range
@@ -15,7 +17,9 @@ refused: a search for a long number still works."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from urllib.parse import parse_qsl
 
 from .review_db import is_review_database
@@ -23,15 +27,21 @@ from .worklist import work_list_redirect
 
 MAX = 2**63 - 1
 _NUMERIC_FILTER = re.compile(r"__(gt|gte|lt|lte)$")
-_INTEGER = re.compile(r"\s*[-+]?\d+\s*")
 
 
 def out_of_range(query_string: str) -> str | None:
-    """The first numeric filter whose whole-number value SQLite cannot hold."""
+    """The first numeric filter whose whole-number value SQLite cannot hold.
+    Datasette converts such values with Python's int() (which also takes
+    "1_000" and other scripts' digits), so the same int() decides here."""
     for key, value in parse_qsl(query_string, keep_blank_values=True):
-        if _NUMERIC_FILTER.search(key) and _INTEGER.fullmatch(value):
-            if not -MAX - 1 <= int(value) <= MAX:
-                return key
+        if not _NUMERIC_FILTER.search(key) or len(value) > 10_000:
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            continue
+        if not -MAX - 1 <= number <= MAX:
+            return key
     return None
 
 
@@ -64,3 +74,31 @@ def guard(datasette):
         return wrapped
 
     return wrap
+
+
+# Errors Datasette's own pages raise on a request's bad parameters, which it
+# answers with a 500: a facet on a column the table does not have, an array
+# facet on a column that holds no JSON, a `?_through=` that is not JSON, a
+# number SQLite cannot bind. They are the request's fault, so a 400.
+_CLIENT_ERRORS = ("no such column", "malformed JSON", "fts5: syntax error",
+                  "unrecognized token", "Python int too large")
+
+
+def client_error(exception) -> str | None:
+    """What was wrong with the request, if `exception` says it was."""
+    if isinstance(exception, (json.JSONDecodeError, OverflowError)):
+        return f"a parameter is not well formed: {exception}"
+    if isinstance(exception, sqlite3.OperationalError) and str(exception).startswith(
+            _CLIENT_ERRORS):
+        return f"the request asks for something the table does not have: {exception}"
+    return None
+
+
+def bad_request_response(exception):
+    """Datasette's handle_exception hook: a 400 for a request's own fault."""
+    message = client_error(exception)
+    if message is None:
+        return None
+    from datasette import Response
+
+    return Response.text(f"400: {message}"[:500] + "\n", status=400)

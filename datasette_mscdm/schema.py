@@ -728,3 +728,67 @@ def m010_duplicates(db: Database):
     from .duplicates.tables import index_all_records
 
     index_all_records(db.conn)
+
+
+# Sessions kept on the server (security review): a login cookie names a row
+# here, so logging out ends it for good, a cookie signed by another server
+# with the same secret names no row of this database, and a password or
+# role change ends every session of that reviewer at once.
+@migrations()
+def m011_sessions(db: Database):
+    db.execute("""
+CREATE TABLE mscdm_sessions (
+    id TEXT PRIMARY KEY,         -- random, in the signed login cookie
+    reviewer TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at REAL NOT NULL     -- unix time
+)""")
+    db.execute("CREATE INDEX mscdm_sessions_reviewer ON mscdm_sessions(reviewer)")
+
+
+# The tables whose rows only accumulate, and how a replacing insert is
+# recognised on each. Their triggers are created by the migrations above;
+# restore_append_only() puts back any that went missing: `sqlite-utils
+# transform` (or any table rebuild outside the migrations) copies a table
+# without its triggers.
+APPEND_ONLY = {
+    "decisions": "id = NEW.id OR request_id = NEW.request_id",
+    "mscdm_protocol": "id = NEW.id",
+    "mscdm_merges": "id = NEW.id OR request_id = NEW.request_id",
+    "mscdm_dedup_answers": "id = NEW.id OR request_id = NEW.request_id",
+}
+
+
+def append_only_triggers(table: str) -> dict[str, str]:
+    """{trigger name: CREATE TRIGGER} of one append-only table."""
+    refuse = f"SELECT RAISE(ABORT, '{table} is append-only: add a new row instead');"
+    return {
+        f"{table}_append_only_update":
+            f"CREATE TRIGGER {table}_append_only_update BEFORE UPDATE ON {table}"
+            f" BEGIN {refuse} END",
+        f"{table}_append_only_delete":
+            f"CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table}"
+            f" BEGIN {refuse} END",
+        f"{table}_append_only_replace":
+            f"CREATE TRIGGER {table}_append_only_replace BEFORE INSERT ON {table}"
+            f" WHEN EXISTS (SELECT 1 FROM {table} WHERE {APPEND_ONLY[table]})"
+            f" BEGIN {refuse} END",
+    }
+
+
+def restore_append_only(conn) -> list[str]:
+    """Recreate the append-only triggers missing from tables that exist;
+    returns their names (the caller says so: someone rebuilt a table)."""
+    existing = {row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    tables = {row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    restored = []
+    for table in APPEND_ONLY:
+        if table not in tables:
+            continue
+        for name, sql in append_only_triggers(table).items():
+            if name not in existing:
+                conn.execute(sql)
+                restored.append(name)
+    return restored

@@ -35,7 +35,9 @@ VOTES = {
           ("title_abstract", "k", [("maybe", None, None)]),
           ("title_abstract", "l", [("include", None, None), ("exclude", "Other", "x")]),
           ("full_text", "n", [("include", None, "fine")])],
-    "B": [("title_abstract", "i", [("exclude", "Duplicate", "note-B-i")]),
+    # B changes its mind more often: the number of decision rows differs too.
+    "B": [("title_abstract", "i", [("maybe", None, None), ("include", None, None),
+                                   ("exclude", "Duplicate", "note-B-i")]),
           ("title_abstract", "j", [("include", None, "note-B-j")]),
           ("title_abstract", "k", [("exclude", "Other", None)]),
           ("title_abstract", "l", [("exclude", "Other", "x"), ("include", None, None)]),

@@ -243,7 +243,8 @@ async def test_bulk_exclusion_by_search(ds, screening_db):
     assert len(re.findall(r'<a href="/review/-/record/\d+">', preview.text)) == count
     bad = await ds.client.get('/review/-/bulk-exclude?q="unbalanced', cookies=alice)
     assert bad.status_code == 400 and "Search not understood" in bad.text
-    form = {"q": "wounds", "stage": "title_abstract", "note": "out of scope"}
+    matches = re.search(r'name="matches" value="([0-9a-f]+)"', preview.text).group(1)
+    form = {"q": "wounds", "stage": "title_abstract", "note": "out of scope", "matches": matches}
     # A reason is required...
     no_reason = await ds.client.post("/review/-/bulk-exclude", cookies=alice, data=form)
     assert no_reason.status_code == 400 and "reason" in no_reason.text
@@ -254,7 +255,8 @@ async def test_bulk_exclusion_by_search(ds, screening_db):
     assert re.search(rf"Yes, exclude {count} records?", ask.text)
     assert f'name="confirm" value="{count}"' in ask.text
     assert decision_count(screening_db) == 0
-    # ...and only that number is accepted.
+    assert re.search(rf'name="matches" value="{matches}"', ask.text)
+    # ...and only that number (and those records) is accepted.
     wrong = await ds.client.post("/review/-/bulk-exclude", cookies=alice,
                                  data=dict(form, confirm=str(count + 1)))
     assert wrong.status_code == 409 and decision_count(screening_db) == 0

@@ -301,6 +301,17 @@ async def test_a_stage_the_protocol_does_not_have_is_refused(ds, screening_db):
     "/review/-/record/99999999999999999999999999999/history.json",
     "/review/records?id__gt=99999999999999999999999",
     "/review/records.json?year__lte=-99999999999999999999999",
+    "/review/records.json?id__gt=99_999_999_999_999_999_999",
+    "/review/-/screen?record=%C2%B2",
+    "/review/-/screen?decided=%C2%B2",
+    "/review/-/screen/mine?page=%C2%B2",
+    "/review/-/conflicts?page=%C2%B2",
+    "/review/-/bulk-exclude?q=diabetes&page=%C2%B2",
+    "/review/records.json?_facet=nonexist",
+    "/review/records.json?_facet_array=title",
+    "/review/records.json?_through=notjson",
+    "/review/records.json?_term=nonsense",
+    "/review/records.json?_term=nofacet:value",
 ])
 async def test_query_strings_and_paths_out_of_range_are_4xx(ds, path):
     alice = await login(ds, "alice")
@@ -325,6 +336,12 @@ async def test_query_strings_and_paths_out_of_range_are_4xx(ds, path):
     ("/review/-/protocol", {"protocol": "seed: 99999999999999999999999"}),
     ("/review/-/protocol", {"protocol": "1: 2"}),
     ("/review/-/login", {"name": "n" * 500, "password": "whatever-password"}),
+    ("/review/-/screen", {"record_id": "1", "decision": "include", "reviewer": "bob"}),
+    ("/review/-/conflicts", {"record_id": "1", "decision": "include", "kind": "resolution"}),
+    ("/review/-/bulk-exclude", {"q": "wounds", "stage": "title_abstract", "confirm": "\u00b2",
+                                "matches": "x", "reason": "Other"}),
+    ("/review/-/protocol", {"protocol": "title_abstract:\n  reasons: [\"\\ud800\"]\n"}),
+    ("/review/-/protocol", {"protocol": "criteria:\n  population: \"\\ud800\"\n"}),
 ])
 async def test_form_posts_with_bad_values_are_4xx_pages(ds, screening_db, path, form):
     alice = await login(ds, "alice")
@@ -352,7 +369,7 @@ async def test_decisions_and_protocol_versions_refuse_insert_or_replace(ds, scre
             " values (1, 1, 'title_abstract', 'bob', 'include', 'now')",
             "insert or replace into decisions (record_id, stage, reviewer, decision,"
             " request_id, created_at) values (1, 'title_abstract', 'bob', 'include',"
-            " 'original', 'now')",
+            " 'bob' || char(31) || 'original', 'now')",
             "insert into decisions (id, record_id, stage, reviewer, decision, created_at)"
             " values (1, 1, 'title_abstract', 'bob', 'include', 'now')"
             " on conflict(id) do update set decision = 'include'",
@@ -446,3 +463,166 @@ async def test_no_page_leaves_a_transaction_open_on_a_read_connection(ds, screen
             assert response.status_code in (200, 302), (path, response.status_code)
     open_ones = [conn for conn in db._all_connections if conn.in_transaction]
     assert open_ones == []
+
+
+async def test_a_request_id_belongs_to_its_reviewer(ds, screening_db):
+    """A retried request returns what it recorded, but only to the reviewer
+    who sent it: another reviewer using the same id gets their own decision,
+    never the first one's vote (which would leak it while blind)."""
+    bob, carol = await login(ds, "bob"), await login(ds, "carol")
+    rid = record_id(screening_db, TITLE)
+    other = record_id(screening_db, "Adipose-derived MSC exosomes%")
+    first = await decide(ds, bob, rid, "exclude", reason="Duplicate", note="bob's secret",
+                         request_id="r-1")
+    assert first.status_code == 201
+    retry = await decide(ds, bob, rid, "exclude", reason="Duplicate", request_id="r-1")
+    assert retry.status_code == 200 and retry.json()["repeated"]
+    carols = await decide(ds, carol, other, "include", request_id="r-1")
+    assert carols.status_code == 201, carols.text
+    body = carols.json()
+    assert body["decision"]["reviewer"] == "carol" and "bob's secret" not in carols.text
+    # The same id for another request of one's own is refused, and an undo
+    # with a decision's id is a 409, not a 500 or the wrong undo.
+    assert (await decide(ds, bob, other, "include", request_id="r-1")).status_code == 409
+    undo = await ds.client.post("/review/-/screen/undo.json", cookies=bob,
+                                content=json.dumps({"stage": "title_abstract",
+                                                    "request_id": "r-1"}))
+    assert undo.status_code == 409
+    # Others never see a reviewer's request ids in a history.
+    assert (await decide(ds, bob, other, "include", request_id="r-2")).status_code == 201
+    history = (await ds.client.get(f"/review/-/record/{other}/history.json")).json()
+    rows = history["decisions"]["title_abstract"]
+    assert len(rows) == 2 and all(row["request_id"] is None for row in rows)
+    mine = (await ds.client.get(f"/review/-/record/{rid}/history.json", cookies=bob)).json()
+    assert [row["request_id"] for row in mine["decisions"]["title_abstract"]] == ["r-1"]
+
+
+async def test_json_bodies_nested_too_deep_or_with_a_field_twice_are_400(ds, screening_db):
+    bob = await login(ds, "bob")
+    rid = record_id(screening_db, TITLE)
+    for body in ('{"a":' * 100_000 + "1" + "}" * 100_000,
+                 f'{{"record_id": {rid}, "decision": "include", "decision": "exclude"}}',
+                 json.dumps({"record_id": rid, "decision": "include", "reason": "Other"})):
+        response = await ds.client.post("/review/-/screen/decisions.json", cookies=bob,
+                                        content=body)
+        assert response.status_code == 400, response.text[:200]
+    assert count_decisions(screening_db) == 0
+
+
+async def test_a_yaml_alias_bomb_in_a_protocol_is_answered_briefly(ds, screening_db):
+    alice = await login(ds, "alice")
+    levels = ["&l0 [" + ", ".join(["lol"] * 9) + "]"]
+    levels += [f"&l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    bomb = "order: [" + ", ".join(levels) + "]\n"
+    response = await ds.client.post("/review/-/protocol", cookies=alice, data={"protocol": bomb})
+    assert response.status_code == 400 and len(response.text) < 50_000
+
+
+async def test_logging_out_ends_the_session_on_the_server(ds, screening_db):
+    bob = await login(ds, "bob")
+    rid = record_id(screening_db, TITLE)
+    out = await ds.client.post("/review/-/logout", cookies=bob)
+    assert out.status_code == 302
+    # A copy of the cookie kept from before is worth nothing now.
+    assert (await decide(ds, bob, rid, "include")).status_code == 403
+    assert (await ds.client.get("/review/-/screen/next.json", cookies=bob)).status_code == 403
+    assert sql_rows(screening_db, "select count(*) from mscdm_sessions where reviewer = 'bob'"
+                    ) == [(0,)]
+
+
+async def test_a_cookie_from_another_server_with_the_same_secret_is_refused(tmp_path,
+                                                                           screening_db):
+    from conftest import build_review_db
+
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other_db = build_review_db(other_dir / "review.db", other_dir)
+    add_reviewers(other_db)
+    one = datasette_for(screening_db, secret="shared-secret")
+    two = datasette_for(other_db, secret="shared-secret")
+    await one.invoke_startup()
+    await two.invoke_startup()
+    cookie = await login(one, "bob")
+    assert (await two.client.get("/review/-/screen/next.json", cookies=cookie)).status_code == 403
+    assert (await one.client.get("/review/-/screen/next.json", cookies=cookie)).status_code == 200
+
+
+async def test_a_reviewer_called_root_is_not_datasettes_root(screening_db):
+    add_reviewers(screening_db, {"root": "reviewer"})
+    datasette = datasette_for(screening_db)
+    datasette.root_enabled = True
+    await datasette.invoke_startup()
+    cookie = await login(datasette, "root")
+    actor = datasette.unsign(cookie["ds_actor"], "actor")["a"]
+    assert actor["id"] != "root" and actor["display"] == "root"
+    assert (await datasette.client.get("/-/permissions", cookies=cookie)).status_code == 403
+
+
+async def test_a_read_only_copy_ignores_a_live_reviewers_cookie(tmp_path, screening_db):
+    from datasette_mscdm.reporting.publish import publish_copy
+
+    live = datasette_for(screening_db, secret="shared-secret")
+    await live.invoke_startup()
+    cookie = await login(live, "bob")
+    published = tmp_path / "published" / "review.db"
+    published.parent.mkdir()
+    publish_copy(screening_db, published)
+    copy = datasette_for(published, immutables=[str(published)], secret="shared-secret")
+    await copy.invoke_startup()
+    rid = record_id(screening_db, TITLE)
+    for path in ("/review/records", f"/review/-/record/{rid}",
+                 f"/review/-/record/{rid}/history.json", "/review/-/screen/progress.json",
+                 "/review/-/review", "/review/-/prisma"):
+        response = await copy.client.get(path, cookies=cookie, follow_redirects=True)
+        assert response.status_code == 200, (path, response.status_code)
+
+
+async def test_bulk_exclusion_excludes_the_records_previewed_not_just_as_many(ds, screening_db):
+    conn = store.connect(screening_db)
+    from datasette_mscdm.screening.protocol import parse_protocol
+    protocol = parse_protocol(None)
+    alice = store.Reviewer("alice", "lead")
+    preview = store.bulk_preview(conn, "exosomes", "title_abstract")
+    assert preview["count"] >= 1
+    other_set = store.matches_digest([999_999] + [r["id"] for r in preview["rows"]][1:])
+    with pytest.raises(store.ScreeningError, match="changed since you previewed") as refused:
+        with conn:
+            store.bulk_exclude(conn, protocol, alice, "exosomes", "title_abstract", "Other",
+                               None, expected=preview["count"], digest=other_set)
+    assert refused.value.status == 409
+    with conn:
+        done = store.bulk_exclude(conn, protocol, alice, "exosomes", "title_abstract", "Other",
+                                  None, expected=preview["count"], digest=preview["digest"])
+    conn.close()
+    assert done == preview["count"]
+
+
+async def test_append_only_triggers_come_back_after_a_table_rebuild(screening_db):
+    import subprocess
+    import sys
+
+    from datasette_mscdm.loader import open_database
+
+    subprocess.run([sys.executable, "-m", "sqlite_utils", "transform", str(screening_db),
+                    "mscdm_protocol", "--type", "changed_by", "text"], check=True)
+    assert sql_rows(screening_db, "select count(*) from sqlite_master where type = 'trigger'"
+                    " and tbl_name = 'mscdm_protocol'") == [(0,)]
+    open_database(screening_db).conn.close()
+    assert sql_rows(screening_db, "select count(*) from sqlite_master where type = 'trigger'"
+                    " and tbl_name = 'mscdm_protocol'") == [(3,)]
+    conn = sqlite3.connect(screening_db)
+    with conn:
+        conn.execute("insert into mscdm_protocol (protocol, changed_by, changed_at)"
+                     " values ('{}', 'alice', 'now')")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with conn:
+            conn.execute("delete from mscdm_protocol")
+    conn.close()
+
+
+def sql_rows(path, query):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(query).fetchall()
+    finally:
+        conn.close()

@@ -171,3 +171,20 @@ def test_behind_a_https_proxy_the_cookie_is_secure_and_throttling_sees_each_clie
     addresses = {row[0] for row in conn.execute("select address from mscdm_login_failures")}
     conn.close()
     assert "192.0.2.66" in addresses and "198.51.100.3" in addresses
+
+
+def test_a_burst_of_logins_cannot_slip_past_the_throttle(tmp_path):
+    """Attempts made at once are counted in the same write as the check, so
+    no more than the allowed number of passwords is ever tried."""
+    import concurrent.futures
+
+    db = build_review_db(tmp_path / "review.db", tmp_path)
+    add_reviewers(db)
+    with serve(db) as base:
+        def attempt(i):
+            return ReviewerClient(base).try_login("alice", f"guess-number-{i}")
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+            statuses = list(pool.map(attempt, range(40)))
+    assert statuses.count(403) <= 10 and statuses.count(429) >= 30, statuses
+    assert set(statuses) <= {403, 429}

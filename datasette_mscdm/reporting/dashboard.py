@@ -21,11 +21,21 @@ WIDTHS = {"wide": 680, "narrow": 340}
 OPEN = ("unscreened", "awaiting second reviewer")
 
 
+# `d` is its reviewer's latest decision in force on its record, stage and
+# kind: a changed mind is one vote, not two (and counting both would show,
+# while blind, that someone changed their mind on an open record).
+_LATEST = ("NOT EXISTS (SELECT 1 FROM decisions l WHERE l.reviewer = d.reviewer"
+           " AND l.record_id = d.record_id AND l.stage = d.stage AND l.kind = d.kind"
+           " AND l.decision NOT IN ('undo', 'reopen') AND l.id > d.id"
+           f" AND {store.in_force('l')})")
+
+
 def per_reviewer_rows(conn, blind: bool) -> list[dict]:
-    """Decisions in force per reviewer, stage and kind, and how they divide
-    into include / exclude / maybe / not retrieved. While blind, only votes
-    on records whose stage is settled are divided; votes on open records are
-    one count (`open`), so nobody can watch a reviewer's votes appear."""
+    """Decisions in force per reviewer, stage and kind (one per record: the
+    latest), and how they divide into include / exclude / maybe / not
+    retrieved. While blind, only votes on records whose stage is settled are
+    divided; votes on open records are one count (`open`), so nobody can
+    watch a reviewer's votes appear."""
     settled = ("(CASE d.stage WHEN 'title_abstract' THEN r.ta_status ELSE r.ft_status END)"
                " NOT IN ('unscreened', 'awaiting second reviewer')")
     shown = settled if blind else "1"
@@ -37,7 +47,7 @@ def per_reviewer_rows(conn, blind: bool) -> list[dict]:
                sum({shown} AND d.decision = 'not_retrieved') AS not_retrieved,
                sum(NOT ({shown})) AS open
         FROM decisions d JOIN records r ON r.id = d.record_id
-        WHERE d.decision NOT IN ('undo', 'reopen') AND {store.in_force('d')}
+        WHERE d.decision NOT IN ('undo', 'reopen') AND {store.in_force('d')} AND {_LATEST}
         GROUP BY d.reviewer, d.stage, d.kind
         ORDER BY d.stage DESC, decisions DESC, d.reviewer""")
 
@@ -110,11 +120,17 @@ def _both(draw) -> dict[str, str]:
 
 def dashboard_data(conn, stages: list[str], groups: dict[str, str], blind: bool = True,
                    until: datetime.date | None = None) -> dict:
-    per_day = dict(conn.execute(
-        "SELECT substr(created_at, 1, 10) AS day, count(*) FROM decisions"
-        " WHERE decision NOT IN ('undo', 'reopen')"
-        " AND carried_from IS NULL"  # copies of the votes of merged records
-        " GROUP BY day ORDER BY day").fetchall())
+    # Progress: each reviewer's vote on a record counted once, on the day they
+    # first voted on it (a changed mind or an undone and recast vote adds
+    # nothing: while blind, neither may show), if a vote of theirs is in force.
+    per_day = dict(conn.execute(f"""
+        SELECT day, count(*) FROM (
+            SELECT substr(min(d.created_at), 1, 10) AS day FROM decisions d
+            WHERE d.decision NOT IN ('undo', 'reopen')
+              AND d.carried_from IS NULL  -- copies of the votes of merged records
+            GROUP BY d.reviewer, d.record_id, d.stage, d.kind
+            HAVING sum({store.in_force('d')}) > 0)
+        GROUP BY day ORDER BY day""").fetchall())
     unit, bins = progress_bins(per_day, until)
     per_reviewer = per_reviewer_rows(conn, blind)
     reasons = _rows(conn, """

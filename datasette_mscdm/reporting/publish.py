@@ -78,6 +78,7 @@ def _prepare(conn: sqlite3.Connection, anonymise: bool) -> dict:
     conn.execute("DROP TABLE IF EXISTS mscdm_claims")  # who holds what: names, nothing else
     conn.execute("DROP TABLE IF EXISTS mscdm_login_failures")  # names and addresses
     conn.execute("DROP TABLE IF EXISTS mscdm_skips")  # a reviewer's work in progress
+    conn.execute("DROP TABLE IF EXISTS mscdm_sessions")  # logins: nothing to log in to
     if anonymise:
         conn.execute("CREATE TEMP TABLE pseudonym (name TEXT PRIMARY KEY, alias TEXT)")
         conn.executemany("INSERT INTO pseudonym VALUES (?, ?)", mapping.items())

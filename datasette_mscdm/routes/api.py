@@ -72,6 +72,8 @@ async def decisions_json(datasette, request):
     record_id = inputs.record_id(body.get("record_id"), json=True)
     decision = inputs.text(body.get("decision"), "decision", required=True)
     reason = inputs.text(body.get("reason"), "reason")
+    if reason and decision != "exclude":
+        raise store.ScreeningError("a reason is given only to exclude")
     note = inputs.text(body.get("note"), "note")
     request_id = inputs.text(body.get("request_id"), "request_id")
 

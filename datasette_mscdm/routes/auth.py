@@ -20,11 +20,11 @@ from datasette.utils import baseconv
 
 from ..review_db import read
 from ..screening import store
-from ..screening.access import PLUGIN, session_actor
+from ..screening.access import PLUGIN, reviewer_session, session_actor
 from . import inputs
 from .common import read_form, safe_next, screening_database
 
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = store.SESSION_SECONDS
 log = logging.getLogger("datasette_mscdm.login")
 
 
@@ -78,7 +78,7 @@ async def _login_page(datasette, request, db, next_url, error=None, status=200, 
 
 async def _login(datasette, request, db, screen_url):
     try:
-        form = await read_form(request)
+        form = await read_form(request, ("name", "password", "next"))
         name = (inputs.text(form.get("name"), "name") or "").strip()
         password = inputs.text(form.get("password"), "password") or ""
         next_url = inputs.text(form.get("next"), "next")
@@ -88,7 +88,10 @@ async def _login(datasette, request, db, screen_url):
         return await _login_page(datasette, request, db, next_url, status=403,
                                  error="This review is read-only: there is nothing to log in to.")
     address, at = client_address(request), time.time()
-    wait = await read(db, lambda conn: store.login_wait(conn, name, address, at))
+    # The attempt is counted (as a failure until it succeeds) in the same
+    # write as the check, so a burst of attempts cannot slip past the limit.
+    wait = await db.execute_write_fn(
+        lambda conn: store.begin_login_attempt(conn, name, address, at))
     if wait:
         log.warning("login throttled: name=%r address=%s (retry in %d s)", name, address, wait)
         return await _login_page(
@@ -99,15 +102,20 @@ async def _login(datasette, request, db, screen_url):
     # scrypt takes ~50 ms of CPU: keep it off the event loop.
     reviewer = await read(db, lambda conn: store.check_login(conn, name, password))
     if reviewer is None:
-        await db.execute_write_fn(
-            lambda conn: store.record_login_failure(conn, name, address, at))
         log.warning("failed login: name=%r address=%s", name, address)
         await asyncio.sleep(0.2)
         return await _login_page(datasette, request, db, next_url, status=403,
                                  error="Unknown name or wrong password.", name=name)
-    await db.execute_write_fn(lambda conn: store.clear_login_failures(conn, name))
+    # Success: this attempt and the name's earlier failures no longer count,
+    # and the login is a session of its own on the server.
+    def open_session(conn):
+        store.clear_login_failures(conn, name)
+        return store.start_session(conn, reviewer, at)
+
+    session_id = await db.execute_write_fn(open_session)
     response = Response.redirect(safe_next(datasette, db, next_url, screen_url))
-    set_login_cookie(datasette, request, response, session_actor(db.name, reviewer))
+    set_login_cookie(datasette, request, response,
+                     session_actor(db.name, reviewer, session_id))
     return response
 
 
@@ -115,6 +123,11 @@ async def logout_view(datasette, request):
     db = await screening_database(datasette, request)
     if request.method != "POST":
         return Response.text("Log out with a POST (the logout button).", status=405)
+    # The session ends on the server too: the cookie is worthless even if
+    # someone kept a copy.
+    session = reviewer_session(db.name, request.actor)
+    if session and db.is_mutable:
+        await db.execute_write_fn(lambda conn: store.end_session(conn, session[2]))
     response = Response.redirect(datasette.urls.database(db.name) + "/-/login")
     response.set_cookie("ds_actor", "", expires=0, max_age=0, httponly=True, samesite="lax")
     return response

@@ -23,6 +23,7 @@ from . import inputs
 from .common import read_form, require_reviewer, screening_database, write_as
 
 PAGE_SIZE = 50
+BULK_FIELDS = ("q", "stage", "reason", "note", "confirm", "matches")
 
 
 async def bulk_view(datasette, request):
@@ -34,7 +35,8 @@ async def bulk_view(datasette, request):
                "record_base": f"{datasette.urls.database(db.name)}/-/record/"}
     status = 200
     try:
-        source = await read_form(request) if request.method == "POST" else request.args
+        source = (await read_form(request, BULK_FIELDS) if request.method == "POST"
+                  else request.args)
         query = (inputs.text(source.get("q"), "q") or "").strip()
         stage = inputs.stage(source.get("stage"), protocol, default="title_abstract")
         reason = inputs.text(source.get("reason"), "reason")
@@ -45,7 +47,8 @@ async def bulk_view(datasette, request):
             if not query:
                 raise store.ScreeningError("give a full-text search")
             if source.get("confirm") is None:
-                context["confirm"] = await _confirmation(db, protocol, query, stage, reason)
+                context["confirm"] = await _confirmation(db, protocol, query, stage, reason,
+                                                         source.get("matches"))
             else:
                 context["done"] = await _exclude(datasette, request, db, source, query, stage,
                                                  reason, note)
@@ -65,23 +68,28 @@ async def bulk_view(datasette, request):
         "mscdm_bulk.html", context, request=request), status=status)
 
 
-async def _confirmation(db, protocol, query: str, stage: str, reason: str | None) -> dict:
-    """Step 2: how many records would be excluded, with which reason."""
+async def _confirmation(db, protocol, query: str, stage: str, reason: str | None,
+                        previewed: str | None) -> dict:
+    """Step 2: how many records would be excluded, with which reason; the
+    matches must still be the ones previewed."""
     if protocol.stage(stage).reasons and not reason:
         raise store.ScreeningError("choose the reason these records are excluded for")
-    count = (await read(db, lambda c: store.bulk_preview(c, query, stage, 0)))["count"]
-    if not count:
+    now = await read(db, lambda c: store.bulk_preview(c, query, stage, 0))
+    if not now["count"]:
         raise store.ScreeningError("no open records match: nothing to exclude")
-    return {"count": count}
+    if inputs.text(previewed, "matches", required=True) != now["digest"]:
+        raise store.ScreeningError(f"the records that match changed since the preview"
+                                   f" ({now['count']} open records match now): preview again",
+                                   409)
+    return {"count": now["count"], "digest": now["digest"]}
 
 
 async def _exclude(datasette, request, db, form, query: str, stage: str, reason, note) -> int:
-    confirmed = inputs.text(form.get("confirm"), "confirm", required=True)
-    if not confirmed.isdigit():
-        raise store.ScreeningError("confirm must be the number of records to exclude")
+    confirmed = inputs.count(form.get("confirm"), "confirm")
+    digest = inputs.text(form.get("matches"), "matches", required=True)
 
     def exclude(conn, lead, protocol):
         return store.bulk_exclude(conn, protocol, lead, query, stage, reason, note,
-                                  expected=int(confirmed))
+                                  expected=confirmed, digest=digest)
 
     return await write_as(datasette, request, db, exclude, lead=True)

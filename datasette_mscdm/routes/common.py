@@ -4,9 +4,10 @@ the visitor may see it, and (for screening pages) who the reviewer is."""
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from datasette import Forbidden, NotFound, Response
+from datasette.utils.asgi import PayloadTooLarge
 from datasette.resources import DatabaseResource, TableResource
 
 from ..review_db import read, review_tables
@@ -152,19 +153,50 @@ async def error_page(datasette, request, message: str, status: int) -> Response:
         request=request), status=status)
 
 
-async def read_json(request) -> dict:
+# A decision or an answer is a few hundred bytes; a protocol a few kilobytes.
+MAX_BODY = 1_000_000
+
+
+def _no_duplicate_keys(pairs):
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ScreeningError("a field is given twice in the body")
+    return dict(pairs)
+
+
+async def _body(request) -> bytes:
+    """The request body (read once: the stream cannot be read again)."""
     try:
-        body = json.loads((await request.post_body()) or b"{}")
+        return await request.post_body(max_bytes=MAX_BODY)
+    except PayloadTooLarge:
+        raise ScreeningError(f"the body is larger than {MAX_BODY:,} bytes", 413) from None
+
+
+async def read_json(request) -> dict:
+    """The JSON object a request sends: 400 for anything else (not JSON, not
+    an object, a field given twice, nesting too deep), 413 when too large."""
+    try:
+        body = json.loads((await _body(request)) or b"{}",
+                          object_pairs_hook=_no_duplicate_keys)
     except (ValueError, UnicodeDecodeError) as error:
-        raise ScreeningError(f"the body is not JSON: {error}") from error
+        raise ScreeningError(f"the body is not JSON: {error}"[:300]) from error
+    except RecursionError:
+        raise ScreeningError("the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ScreeningError("the body must be a JSON object")
     return body
 
 
-async def read_form(request) -> dict:
-    """A form post's fields (the last value of each)."""
+async def read_form(request, allowed: tuple[str, ...] | None = None) -> dict:
+    """A form post's fields (the last value of each); with `allowed`, a
+    field the form does not have is a 400 (a typo is never dropped)."""
+    body = await _body(request)
     try:
-        return dict(await request.post_vars())
+        form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except (ValueError, UnicodeDecodeError) as error:
-        raise ScreeningError(f"the form could not be read: {error}") from error
+        raise ScreeningError(f"the form could not be read: {error}"[:300]) from error
+    if allowed is not None:
+        unknown = sorted(set(form) - set(allowed) - {"csrftoken"})
+        if unknown:
+            raise ScreeningError(f"unknown form field(s): {', '.join(unknown)[:200]}")
+    return form

@@ -56,7 +56,8 @@ async def _page(datasette, request, db, protocol, page: int = 1, error: str | No
 async def _resolve(datasette, request, db):
     try:
         await writer_session(datasette, request, db, lead=True)
-        form = await read_form(request)
+        form = await read_form(request, ("record_id", "stage", "decision", "reason", "note",
+                                          "request_id", "next"))
         record_id = inputs.record_id(form.get("record_id"))
         decision = inputs.text(form.get("decision"), "decision", required=True)
         reason = inputs.text(form.get("reason"), "reason")

@@ -231,8 +231,8 @@ def score_value(value) -> float:
 
 
 def count_value(value, field: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        return inputs.count(value, field)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
         raise store.ScreeningError(f"{field} must be a whole number (the pairs you confirmed)")
     return value

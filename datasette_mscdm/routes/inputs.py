@@ -8,11 +8,15 @@ never a silent default (an unknown stage used to be taken as title/abstract).
 
 from __future__ import annotations
 
-from ..screening.protocol import STAGES
+import re
+
+from ..screening.protocol import STAGES, shown
 from ..screening.store import ScreeningError
 
 # SQLite's INTEGER is a signed 64-bit number; a larger id cannot be bound.
 MAX_ID = 2**63 - 1
+# ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses.
+_DIGITS = re.compile(r"[0-9]{1,30}")
 
 TEXT_LIMITS = {"reason": 500, "note": 10_000, "request_id": 200, "decision": 40,
                "stage": 40, "q": 2_000, "name": 200, "password": 1_000,
@@ -24,7 +28,7 @@ def record_id(value, field: str = "record_id", json: bool = False) -> int:
     form, query string or path the digits of one."""
     if isinstance(value, bool) or (json and not isinstance(value, int)):
         value = None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         value = int(value.strip())
     if not isinstance(value, int):
         raise ScreeningError(f"{field} must be a whole number")
@@ -66,7 +70,7 @@ def stage(value, protocol, default: str | None = None) -> str:
         return default
     if not isinstance(value, str) or value not in STAGES or not protocol.has_stage(value):
         raise ScreeningError(f"stage must be one of {', '.join(_keys(protocol))},"
-                             f" not {value!r}"[:300])
+                             f" not {shown(value)}")
     return value
 
 
@@ -78,8 +82,16 @@ def page_number(value) -> int:
     """A 1-based page number from a query string; 1 when absent."""
     if value in (None, ""):
         return 1
-    if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= 10**9:
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value) or not 1 <= int(value) <= 10**9:
         raise ScreeningError("page must be a whole number from 1")
+    return int(value)
+
+
+def count(value, field: str) -> int:
+    """A count given as text (a confirmation): 0 to 10**9."""
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value.strip()) \
+            or not 0 <= int(value) <= 10**9:
+        raise ScreeningError(f"{field} must be a whole number")
     return int(value)
 
 

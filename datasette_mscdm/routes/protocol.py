@@ -28,7 +28,7 @@ async def protocol_view(datasette, request):
     if request.method == "POST":
         try:
             await writer_session(datasette, request, db, lead=True)
-            draft = inputs.text((await read_form(request)).get("protocol"), "protocol") or ""
+            draft = inputs.text((await read_form(request, ("protocol",))).get("protocol"), "protocol") or ""
             config = yaml.safe_load(draft)
             protocol = parse_protocol(config if config is not None else {})
             await write_as(datasette, request, db, lambda conn, lead, _: store.save_protocol(

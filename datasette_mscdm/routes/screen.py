@@ -23,6 +23,10 @@ from . import inputs
 from .common import (READ_ONLY, error_page, login_url, read_form, require_reviewer, safe_next,
                      screening_database, write_as, writer_session)
 
+# The fields of the decision form (mscdm_decide_form.html). A reason ticked
+# before another button than Exclude is sent too, and applies to exclusions only.
+DECISION_FORM = ("record_id", "stage", "decision", "reason", "note", "request_id", "next")
+
 DONE = {"include": "Included", "exclude": "Excluded", "maybe": "Maybe",
         "not_retrieved": "Reported not retrieved"}
 
@@ -160,7 +164,7 @@ async def _decide(datasette, request, db):
     form = {}
     try:
         await writer_session(datasette, request, db)
-        form = await read_form(request)
+        form = await read_form(request, DECISION_FORM)
         record_id = inputs.record_id(form.get("record_id"))
         decision = inputs.text(form.get("decision"), "decision", required=True)
         reason = inputs.text(form.get("reason"), "reason")
@@ -204,7 +208,7 @@ async def undo_view(datasette, request):
     form = {}
     try:
         await writer_session(datasette, request, db)
-        form = await read_form(request)
+        form = await read_form(request, ("stage", "request_id"))
         request_id = inputs.text(form.get("request_id"), "request_id")
 
         def undo(conn, reviewer, protocol):
@@ -227,7 +231,8 @@ async def skip_view(datasette, request):
     form = {}
     try:
         await writer_session(datasette, request, db)
-        form = await read_form(request)
+        # The skip button posts the decision form (its other fields unused).
+        form = await read_form(request, DECISION_FORM + ("skip",))
         record_id = inputs.record_id(form.get("record_id"))
 
         def skip(conn, reviewer, protocol):

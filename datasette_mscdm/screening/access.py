@@ -25,7 +25,7 @@ from datasette.resources import DatabaseResource
 
 from ..review_db import read
 from .protocol import Protocol, ProtocolError, parse_protocol
-from .store import Reviewer, active_reviewer, stored_protocol
+from .store import Reviewer, session_reviewer, stored_protocol
 
 PLUGIN = "datasette-mscdm"
 SCREEN = "mscdm-screen"
@@ -47,7 +47,8 @@ CLOSED_ACTIONS = frozenset({
 
 # Never shown by Datasette: password hashes and session versions, who holds
 # which record, who failed to log in from where, who skipped what for later.
-PRIVATE_TABLES = ("mscdm_reviewers", "mscdm_claims", "mscdm_login_failures", "mscdm_skips")
+PRIVATE_TABLES = ("mscdm_reviewers", "mscdm_claims", "mscdm_login_failures", "mscdm_skips",
+                  "mscdm_sessions")
 
 LIVE_DATABASES = ("SELECT database_name FROM catalog_tables"
                   " WHERE table_name = 'mscdm_reviewers'")
@@ -91,36 +92,41 @@ def permission_sql(datasette, actor, action) -> PermissionSQL | None:
     return None
 
 
-def session_actor(database: str, reviewer: Reviewer) -> dict:
+def session_actor(database: str, reviewer: Reviewer, session_id: str) -> dict:
     """The actor a reviewer's login cookie carries. The role in it only
-    decides what the pages offer; every write checks the database again, and
-    the session version `v` ends the login when the reviewer's password or
-    role changes or they are removed."""
-    return {"id": reviewer.name,
-            "mscdm": {"db": database, "role": reviewer.role, "v": reviewer.session_version}}
+    decides what the pages offer; every request checks the database again:
+    the session (`sid`, a row of mscdm_sessions: logging out deletes it) and
+    the session version (`v`: a password or role change or a removal bumps
+    it). The id is namespaced, so a reviewer called "root" is not Datasette's
+    root."""
+    return {"id": f"mscdm-reviewer:{reviewer.name}", "display": reviewer.name,
+            "mscdm": {"db": database, "name": reviewer.name, "role": reviewer.role,
+                      "v": reviewer.session_version, "sid": session_id}}
 
 
-def reviewer_session(database: str, actor) -> tuple[str, int] | None:
-    """(name, session version) of a login to this database, from the actor."""
+def reviewer_session(database: str, actor) -> tuple[str, int, str] | None:
+    """(name, session version, session id) of a login to this database."""
     session = (actor or {}).get("mscdm") if isinstance(actor, dict) else None
     if not isinstance(session, dict) or session.get("db") != database:
         return None
-    name, version = actor.get("id"), session.get("v")
-    if not isinstance(name, str) or not isinstance(version, int) or isinstance(version, bool):
+    name, version, session_id = session.get("name"), session.get("v"), session.get("sid")
+    if not isinstance(name, str) or not isinstance(session_id, str) or \
+            not isinstance(version, int) or isinstance(version, bool):
         return None
-    return name, version
+    return name, version, session_id
 
 
 async def current_reviewer(db, actor) -> Reviewer | None:
     """The active reviewer of this database the request acts as, if any: the
-    actor must have logged in to this database, still be a reviewer, and
-    hold a login issued since their last password or role change."""
+    actor must have logged in to this database, still be a reviewer, hold a
+    login issued since their last password or role change, and that login
+    must not have ended."""
     session = reviewer_session(db.name, actor)
-    if session is None:
+    # A read-only copy has no reviewers (a published copy drops the table):
+    # nobody is logged in to it, whatever cookie they bring.
+    if session is None or not db.is_mutable:
         return None
-    name, version = session
-    reviewer = await read(db, lambda conn: active_reviewer(conn, name))
-    return reviewer if reviewer and reviewer.session_version == version else None
+    return await read(db, lambda conn: session_reviewer(conn, *session))
 
 
 def configured_protocol(datasette, database: str) -> Protocol:

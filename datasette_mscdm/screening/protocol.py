@@ -9,6 +9,7 @@ a lead may replace it from the protocol page; every saved version is kept in
 from __future__ import annotations
 
 import json
+import reprlib
 from dataclasses import asdict, dataclass, field
 
 STAGES = {"title_abstract": "Title/abstract", "full_text": "Full text"}
@@ -30,6 +31,17 @@ DEFAULT_REASONS = {
 
 class ProtocolError(ValueError):
     """A protocol that cannot be applied; the message says which key."""
+
+
+# A value quoted in an error, cut short: YAML aliases can make a few hundred
+# bytes name a structure of millions of items, which repr() would spell out.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = \
+    2, 4, 4, 60, 60
+
+
+def shown(value) -> str:
+    return _SHORT.repr(value)
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,7 @@ class Protocol:
 def _bool(value, key: str) -> bool:
     if isinstance(value, bool):
         return value
-    raise ProtocolError(f"{key} must be true or false, not {value!r}")
+    raise ProtocolError(f"{key} must be true or false, not {shown(value)}")
 
 
 def parse_protocol(config: dict | None) -> Protocol:
@@ -122,10 +134,10 @@ def parse_protocol(config: dict | None) -> Protocol:
         raise ProtocolError(f"unknown screening keys: {', '.join(sorted(map(str, unknown)))}")
     order = config.get("order", "random")
     if order not in ORDERS:
-        raise ProtocolError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+        raise ProtocolError(f"order must be one of {', '.join(ORDERS)}, not {shown(order)}")
     seed = config.get("seed", 1)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31:
-        raise ProtocolError(f"seed must be a whole number from 0 to {2**31 - 1}, not {seed!r}")
+        raise ProtocolError(f"seed must be a whole number from 0 to {2**31 - 1}, not {shown(seed)}")
     stages = []
     for key in STAGES:
         stage_config = config.get(key, {})
@@ -140,10 +152,11 @@ def parse_protocol(config: dict | None) -> Protocol:
             raise ProtocolError(f"unknown keys in {key}: {', '.join(sorted(map(str, unknown)))}")
         reviewers = stage_config.get("reviewers", 2)
         if not isinstance(reviewers, int) or isinstance(reviewers, bool) or reviewers not in (1, 2):
-            raise ProtocolError(f"{key}.reviewers must be 1 or 2, not {reviewers!r}")
+            raise ProtocolError(f"{key}.reviewers must be 1 or 2, not {shown(reviewers)}")
         reasons = stage_config.get("reasons", DEFAULT_REASONS[key])
         if not isinstance(reasons, list) or not all(
-                isinstance(r, str) and r.strip() and len(r) <= 300 for r in reasons):
+                isinstance(r, str) and r.strip() and len(r) <= 300 and _storable(r)
+                for r in reasons):
             raise ProtocolError(f"{key}.reasons must be a list of non-empty texts"
                                 " (300 characters at most)")
         if len(set(reasons)) != len(reasons):
@@ -159,10 +172,18 @@ def parse_protocol(config: dict | None) -> Protocol:
                     order=order, seed=seed, criteria=parse_criteria(config.get("criteria")))
 
 
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in YAML)
+        return False
+
+
 def _text(value, key: str, limit: int = 4000) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > limit:
+    if not isinstance(value, str) or len(value) > limit or not _storable(value):
         raise ProtocolError(f"{key} must be text ({limit} characters at most)")
     return value.strip()
 
@@ -194,7 +215,8 @@ def parse_criteria(config) -> tuple[Criterion, ...]:
                                 f"{', '.join(sorted(map(str, extra)))}")
         terms = value.get("highlight") or []
         if not isinstance(terms, list) or not all(
-                isinstance(t, str) and t.strip() and len(t) <= 100 for t in terms):
+                isinstance(t, str) and t.strip() and len(t) <= 100 and _storable(t)
+                for t in terms):
             raise ProtocolError(f"criteria.{key}.highlight must be a list of terms"
                                 " (100 characters at most)")
         criterion = Criterion(key, _text(value.get("include"), f"criteria.{key}.include"),

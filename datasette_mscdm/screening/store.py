@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -106,8 +108,44 @@ def _change_active(conn, name: str, assignment: str, params: list) -> None:
         changed = conn.execute(
             f"UPDATE mscdm_reviewers SET {assignment}, session_version = session_version + 1"
             " WHERE name = ? AND removed_at IS NULL", [*params, name]).rowcount
+        end_sessions(conn, name)
     if not changed:
         raise ScreeningError(f"no active reviewer called {name!r}", 404)
+
+
+# Sessions ----------------------------------------------------------------------
+
+SESSION_SECONDS = 12 * 3600
+
+
+def start_session(conn, reviewer: Reviewer, at: float) -> str:
+    """A new login of this reviewer: the id the cookie carries."""
+    conn.execute("DELETE FROM mscdm_sessions WHERE expires_at < ?", [at])
+    session_id = secrets.token_urlsafe(24)
+    conn.execute("INSERT INTO mscdm_sessions (id, reviewer, created_at, expires_at)"
+                 " VALUES (?, ?, ?, ?)", [session_id, reviewer.name, now(), at + SESSION_SECONDS])
+    return session_id
+
+
+def end_session(conn, session_id: str) -> None:
+    conn.execute("DELETE FROM mscdm_sessions WHERE id = ?", [session_id])
+
+
+def end_sessions(conn, name: str) -> None:
+    conn.execute("DELETE FROM mscdm_sessions WHERE reviewer = ?", [name])
+
+
+def session_reviewer(conn, name: str, version: int, session_id: str) -> Reviewer | None:
+    """The reviewer a login cookie stands for, if that login is still open:
+    the reviewer active, their session version unchanged, and the session
+    row there (not logged out, not expired)."""
+    row = conn.execute(
+        f"SELECT {', '.join('r.' + c.strip() for c in REVIEWER_COLUMNS.split(','))}"
+        " FROM mscdm_reviewers r JOIN mscdm_sessions s ON s.reviewer = r.name"
+        " WHERE r.name = ? AND r.removed_at IS NULL AND s.id = ? AND s.expires_at > ?",
+        [name, session_id, time.time()]).fetchone()
+    reviewer = Reviewer(*row) if row else None
+    return reviewer if reviewer and reviewer.session_version == version else None
 
 
 def remove_reviewer(conn, name: str) -> None:
@@ -133,13 +171,15 @@ def active_reviewer(conn, name: str) -> Reviewer | None:
     return Reviewer(*row) if row else None
 
 
-def acting_reviewer(conn, name: str | None, session_version, lead: bool = False) -> Reviewer:
+def acting_reviewer(conn, name: str | None, session_version, session_id,
+                    lead: bool = False) -> Reviewer:
     """The reviewer a write acts as, checked on the connection (and in the
     transaction) that makes the write: still active, still in the role the
-    action needs, and logged in since their last password or role change.
-    Raises ScreeningError 403 otherwise."""
-    reviewer = active_reviewer(conn, name) if isinstance(name, str) else None
-    if reviewer is None or reviewer.session_version != session_version:
+    action needs, logged in since their last password or role change, and
+    that login not ended. Raises ScreeningError 403 otherwise."""
+    reviewer = (session_reviewer(conn, name, session_version, session_id)
+                if isinstance(name, str) and isinstance(session_id, str) else None)
+    if reviewer is None:
         raise ScreeningError("Log in as a reviewer of this review to do this (your login has"
                              " ended, or you are not a reviewer of it).", 403)
     if lead and not reviewer.is_lead:
@@ -180,6 +220,16 @@ def record_login_failure(conn, name: str, address: str, at: float) -> None:
     conn.execute("DELETE FROM mscdm_login_failures WHERE failed_at < ?", [at - 86400])
     conn.execute("INSERT INTO mscdm_login_failures (name, address, failed_at) VALUES (?, ?, ?)",
                  [name[:200], address[:200], at])
+
+
+def begin_login_attempt(conn, name: str, address: str, at: float) -> int:
+    """Seconds to wait (login_wait), or 0 after counting this attempt as a
+    failure until it succeeds. One write transaction: attempts made at once
+    cannot all pass the check before any of them is counted."""
+    wait = login_wait(conn, name, address, at)
+    if not wait:
+        record_login_failure(conn, name, address, at)
+    return wait
 
 
 def clear_login_failures(conn, name: str) -> None:
@@ -257,11 +307,49 @@ def in_force(d: str = "d") -> str:
             f" AND o.stage = {d}.stage AND o.decision = 'reopen' AND o.id > {d}.id)")
 
 
-DECISION_COLUMNS = ("id, record_id, stage, reviewer, decision, reason, note, kind, undoes,"
-                    " request_id, created_at, carried_from")
+# A request id is the client's, and scoped to its reviewer: it is stored as
+# "<reviewer>\x1f<client's id>" (a name cannot hold \x1f), so one reviewer's
+# retry never returns another reviewer's decision, and nobody can take an id
+# another reviewer's page will use. Reads give back the client's part.
+REQUEST_SEPARATOR = "\x1f"
+def decision_columns(alias: str = "") -> str:
+    """The columns of a decision row (of table alias `alias`), the request id
+    read back as the client's part."""
+    t = f"{alias}." if alias else ""
+    return (f"{t}id, {t}record_id, {t}stage, {t}reviewer, {t}decision, {t}reason, {t}note,"
+            f" {t}kind, {t}undoes, substr({t}request_id, instr({t}request_id, char(31)) + 1)"
+            f" AS request_id, {t}created_at, {t}carried_from")
+
+
+DECISION_COLUMNS = decision_columns()
+
+
+def request_key(reviewer: str, request_id: str | None) -> str | None:
+    """How a reviewer's request id is stored."""
+    return f"{reviewer}{REQUEST_SEPARATOR}{request_id}" if request_id else None
+
+
+def _earlier_request(conn, reviewer: Reviewer, request_id: str | None, decision: str,
+                     record_id: int | None = None, stage: str | None = None) -> dict | None:
+    """The decision this reviewer's earlier request with the same id recorded
+    (a retry records nothing twice), or None. An id used for a different
+    request (another decision, record or stage) is refused: 409."""
+    if not request_id:
+        return None
+    row = conn.execute("SELECT id FROM decisions WHERE request_id = ?",
+                       [request_key(reviewer.name, request_id)]).fetchone()
+    if row is None:
+        return None
+    earlier = _decision(conn, row[0])
+    same_kind = (earlier["decision"] in ("undo", "reopen")) == (decision in ("undo", "reopen"))
+    if not same_kind or (record_id is not None and earlier["record_id"] != record_id) or (
+            stage is not None and earlier["stage"] != stage):
+        raise ScreeningError(f"request_id {request_id!r} was used for another request of yours:"
+                             " send a new one", 409)
+    return earlier
 # The rows of one record with `origin`: the record a carried vote was made on
 # (rules.py), NULL for the record's own decisions.
-_WITH_ORIGIN = (", ".join(f"d.{c.strip()}" for c in DECISION_COLUMNS.split(","))
+_WITH_ORIGIN = (decision_columns("d")
                 + ", CASE WHEN c.record_id = d.record_id THEN NULL ELSE c.record_id END AS origin"
                 " FROM decisions d LEFT JOIN decisions c ON c.id = d.carried_from")
 
@@ -352,13 +440,10 @@ def record_decision(conn, protocol: Protocol, reviewer: Reviewer, record_id: int
     """Append one decision and update the record's statuses; returns both.
     Run inside one transaction. A request_id seen before records nothing and
     returns the decision it recorded then."""
-    if request_id:
-        seen = conn.execute("SELECT id FROM decisions WHERE request_id = ?",
-                            [request_id]).fetchone()
-        if seen:
-            earlier = _decision(conn, seen[0])
-            return {"decision": earlier, "status": record_statuses(conn, earlier["record_id"]),
-                    "repeated": True}
+    earlier = _earlier_request(conn, reviewer, request_id, decision, record_id, stage)
+    if earlier:
+        return {"decision": earlier, "status": record_statuses(conn, earlier["record_id"]),
+                "repeated": True}
     reason = (reason or "").strip() or None
     note = (note or "").strip() or None
     if decision != "exclude":
@@ -373,7 +458,8 @@ def record_decision(conn, protocol: Protocol, reviewer: Reviewer, record_id: int
     cursor = conn.execute(
         "INSERT INTO decisions (record_id, stage, reviewer, decision, reason, note, kind,"
         " request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [record_id, stage, reviewer.name, decision, reason, note, kind, request_id, now()])
+        [record_id, stage, reviewer.name, decision, reason, note, kind,
+         request_key(reviewer.name, request_id), now()])
     for table in ("mscdm_claims", "mscdm_skips"):
         conn.execute(f"DELETE FROM {table} WHERE record_id = ? AND stage = ? AND reviewer = ?",
                      [record_id, stage, reviewer.name])
@@ -385,12 +471,10 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
               request_id: str | None = None) -> dict:
     """Undo this reviewer's latest decision in force at this stage, by
     appending an undo row. Returns the undone decision and new statuses."""
-    if request_id:
-        seen = conn.execute("SELECT undoes, record_id, id FROM decisions WHERE request_id = ?",
-                            [request_id]).fetchone()
-        if seen:
-            return {"undone": _decision(conn, seen[0]), "undo": _decision(conn, seen[2]),
-                    "status": record_statuses(conn, seen[1]), "repeated": True}
+    earlier = _earlier_request(conn, reviewer, request_id, "undo", stage=stage)
+    if earlier:
+        return {"undone": _decision(conn, earlier["undoes"]), "undo": earlier,
+                "status": record_statuses(conn, earlier["record_id"]), "repeated": True}
     row = conn.execute(
         "SELECT d.id, d.record_id, d.kind FROM decisions d WHERE d.reviewer = ? AND d.stage = ?"
         # Their own decisions on records of the review: a vote carried from a
@@ -407,7 +491,7 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
     cursor = conn.execute(
         "INSERT INTO decisions (record_id, stage, reviewer, decision, kind, undoes, request_id,"
         " created_at) SELECT record_id, stage, reviewer, 'undo', kind, id, ?, ? FROM decisions"
-        " WHERE id = ?", [request_id, now(), target])
+        " WHERE id = ?", [request_key(reviewer.name, request_id), now(), target])
     return {"undone": _decision(conn, target), "undo": _decision(conn, cursor.lastrowid),
             "status": update_status(conn, protocol, record_id), "repeated": False}
 
@@ -417,13 +501,10 @@ def reopen_stage(conn, protocol: Protocol, lead: Reviewer, record_id: int, stage
     """A lead starts a settled stage of a record afresh: the votes and
     rulings so far stay in the history but stop counting, and the record
     goes back to the reviewers' queues."""
-    if request_id:
-        seen = conn.execute("SELECT id FROM decisions WHERE request_id = ?",
-                            [request_id]).fetchone()
-        if seen:
-            earlier = _decision(conn, seen[0])
-            return {"decision": earlier, "status": record_statuses(conn, earlier["record_id"]),
-                    "repeated": True}
+    earlier = _earlier_request(conn, lead, request_id, "reopen", record_id, stage)
+    if earlier:
+        return {"decision": earlier, "status": record_statuses(conn, earlier["record_id"]),
+                "repeated": True}
     if not lead.is_lead:
         raise ScreeningError("only a lead reopens a record", 403)
     statuses = record_statuses(conn, record_id)
@@ -442,26 +523,40 @@ def reopen_stage(conn, protocol: Protocol, lead: Reviewer, record_id: int, stage
     cursor = conn.execute(
         "INSERT INTO decisions (record_id, stage, reviewer, decision, note, kind, request_id,"
         " created_at) VALUES (?, ?, ?, 'reopen', ?, 'resolution', ?, ?)",
-        [record_id, stage, lead.name, (note or "").strip() or None, request_id, now()])
+        [record_id, stage, lead.name, (note or "").strip() or None,
+         request_key(lead.name, request_id), now()])
     return {"decision": _decision(conn, cursor.lastrowid),
             "status": update_status(conn, protocol, record_id), "repeated": False}
 
 
+def matches_digest(ids) -> str:
+    """A short fingerprint of a set of record ids: what a lead previewed is
+    what gets excluded, not just as many records."""
+    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
+
+
+def _bulk_matches(conn, query: str, stage: str) -> list[int]:
+    return [r[0] for r in conn.execute(
+        f"SELECT r.id FROM records r JOIN records_fts f ON f.rowid = r.id"
+        f" WHERE records_fts MATCH ? AND r.{STATUS_COLUMN[stage]} IN (?, ?) ORDER BY r.id",
+        [query, *rules.OPEN]).fetchall()]
+
+
 def bulk_exclude(conn, protocol: Protocol, lead: Reviewer, query: str, stage: str,
-                 reason: str | None, note: str | None, expected: int | None = None) -> int:
+                 reason: str | None, note: str | None, expected: int | None = None,
+                 digest: str | None = None) -> int:
     """Exclude every record matching the full-text query that is still open
     at this stage, one bulk decision each. Returns how many. With `expected`
-    (the number the lead confirmed), refuses when the matches changed since."""
-    ids = [r[0] for r in conn.execute(
-        f"SELECT r.id FROM records r JOIN records_fts f ON f.rowid = r.id"
-        f" WHERE records_fts MATCH ? AND r.{STATUS_COLUMN[stage]} IN (?, ?)",
-        [query, *rules.OPEN]).fetchall()]
+    (the number the lead confirmed) and `digest` (matches_digest of the
+    records previewed), refuses when the matches changed since."""
+    ids = _bulk_matches(conn, query, stage)
     config = protocol.stage(stage)
     if not reason and config.reasons:
         raise ScreeningError("a reason is required to exclude in bulk")
-    if expected is not None and expected != len(ids):
-        raise ScreeningError(f"{len(ids)} open records match now, not the {expected} you"
-                             " confirmed: preview again", 409)
+    if (expected is not None and expected != len(ids)) or (
+            digest is not None and digest != matches_digest(ids)):
+        raise ScreeningError(f"the records that match changed since you previewed them"
+                             f" ({len(ids)} open records match now): preview again", 409)
     for record_id in ids:
         record_decision(conn, protocol, lead, record_id, stage, "exclude", reason, note,
                         kind="bulk")
@@ -470,15 +565,14 @@ def bulk_exclude(conn, protocol: Protocol, lead: Reviewer, query: str, stage: st
 
 def bulk_preview(conn, query: str, stage: str, limit: int = 50, offset: int = 0) -> dict:
     """The records still open at this stage that a full-text search matches:
-    how many, and one page of them in id order."""
+    how many, their fingerprint (matches_digest), and one page of them."""
+    ids = _bulk_matches(conn, query, stage)
+    page = ids[offset:offset + limit]
     column = STATUS_COLUMN[stage]
-    match = (f"FROM records r JOIN records_fts f ON f.rowid = r.id WHERE records_fts MATCH ?"
-             f" AND r.{column} IN (?, ?)")
-    count = conn.execute(f"SELECT count(*) {match}", [query, *rules.OPEN]).fetchone()[0]
-    rows = _rows(conn, f"SELECT r.id, r.title, r.year, r.journal, r.first_author,"
-                       f" r.{column} AS status {match} ORDER BY r.id LIMIT ? OFFSET ?",
-                 [query, *rules.OPEN, limit, offset])
-    return {"count": count, "rows": rows}
+    rows = _rows(conn, f"SELECT id, title, year, journal, first_author, {column} AS status"
+                       f" FROM records WHERE id IN ({', '.join('?' * len(page))}) ORDER BY id",
+                 page) if page else []
+    return {"count": len(ids), "digest": matches_digest(ids), "rows": rows}
 
 
 # Reading ---------------------------------------------------------------------
@@ -705,7 +799,9 @@ def visible_history(conn, record_id: int, viewer: str | None, blind: bool) -> di
     stages = {}
     for stage, rows in history(conn, record_id).items():
         status = statuses[STATUS_COLUMN[stage]] or rules.UNSCREENED
-        stages[stage] = rules.visible_rows(rows, viewer, blind, status)
+        # A request id is its reviewer's business (a retry token): others see none.
+        stages[stage] = [row if row["reviewer"] == viewer else dict(row, request_id=None)
+                         for row in rules.visible_rows(rows, viewer, blind, status)]
     return {"statuses": statuses, "decisions": stages}
 
 
