@@ -792,3 +792,11 @@ def restore_append_only(conn) -> list[str]:
                 conn.execute(sql)
                 restored.append(name)
     return restored
+
+
+# Login attempts in flight (security review): an attempt is counted before
+# its password is checked, so a burst cannot slip past the throttle; it is
+# `pending` until it fails (then a failure) or succeeds (then deleted).
+@migrations()
+def m012_pending_logins(db: Database):
+    db.execute("ALTER TABLE mscdm_login_failures ADD COLUMN pending INTEGER NOT NULL DEFAULT 0")

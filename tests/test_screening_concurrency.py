@@ -63,7 +63,9 @@ def test_twenty_reviewers_at_once_lose_nothing(tmp_path):
 
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
-    stored = {r["request_id"]: r for r in conn.execute("select * from decisions")}
+    # Stored as "<reviewer>\x1f<client's id>": a request id is its reviewer's.
+    stored = {r["request_id"].split("\x1f", 1)[1]: r for r in conn.execute(
+        "select * from decisions")}
     assert len(stored) == len(posted)
     for request_id, name, record_id, decision in posted:
         row = stored[request_id]

@@ -90,7 +90,7 @@ async def _login(datasette, request, db, screen_url):
     address, at = client_address(request), time.time()
     # The attempt is counted (as a failure until it succeeds) in the same
     # write as the check, so a burst of attempts cannot slip past the limit.
-    wait = await db.execute_write_fn(
+    wait, attempt_id = await db.execute_write_fn(
         lambda conn: store.begin_login_attempt(conn, name, address, at))
     if wait:
         log.warning("login throttled: name=%r address=%s (retry in %d s)", name, address, wait)
@@ -102,6 +102,7 @@ async def _login(datasette, request, db, screen_url):
     # scrypt takes ~50 ms of CPU: keep it off the event loop.
     reviewer = await read(db, lambda conn: store.check_login(conn, name, password))
     if reviewer is None:
+        await db.execute_write_fn(lambda conn: store.fail_login_attempt(conn, attempt_id))
         log.warning("failed login: name=%r address=%s", name, address)
         await asyncio.sleep(0.2)
         return await _login_page(datasette, request, db, next_url, status=403,

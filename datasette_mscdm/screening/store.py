@@ -198,38 +198,57 @@ def check_login(conn, name: str, password: str) -> Reviewer | None:
 
 LOGIN_WINDOW_SECONDS = 600
 LOGIN_FAILURES_ALLOWED = 10
+# Attempts from one address whose passwords are being checked at once. A
+# team behind one proxy logs in together; a guesser's burst stops here.
+LOGIN_PENDING_ALLOWED = 25
+PENDING_SECONDS = 60  # an attempt still pending after this died with its request
 
 
 def login_wait(conn, name: str, address: str, at: float) -> int:
     """Seconds until another login may be tried for this name or from this
-    address: 0 unless LOGIN_FAILURES_ALLOWED attempts failed for either
-    within the last LOGIN_WINDOW_SECONDS."""
+    address: 0 unless LOGIN_FAILURES_ALLOWED attempts failed, or are being
+    checked, for the name, or failed from the address, within the last
+    LOGIN_WINDOW_SECONDS; or LOGIN_PENDING_ALLOWED attempts from the address
+    are being checked right now."""
     since = at - LOGIN_WINDOW_SECONDS
+    live = "(pending = 0 OR failed_at > :recent)"
+    checks = ((f"name = :name AND {live}", LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_SECONDS),
+              ("address = :address AND pending = 0", LOGIN_FAILURES_ALLOWED,
+               LOGIN_WINDOW_SECONDS),
+              ("address = :address AND pending = 1 AND failed_at > :recent",
+               LOGIN_PENDING_ALLOWED, PENDING_SECONDS))
+    params = {"name": name, "address": address, "since": since, "recent": at - PENDING_SECONDS}
     wait = 0
-    for column, value in (("name", name), ("address", address)):
-        failures = [row[0] for row in conn.execute(
-            f"SELECT failed_at FROM mscdm_login_failures WHERE {column} = ? AND failed_at > ?"
-            " ORDER BY failed_at DESC LIMIT ?", [value, since, LOGIN_FAILURES_ALLOWED])]
-        if len(failures) >= LOGIN_FAILURES_ALLOWED:
-            # Open again when the oldest of the last N failures leaves the window.
-            wait = max(wait, int(failures[-1] + LOGIN_WINDOW_SECONDS - at) + 1)
+    for where, allowed, window in checks:
+        times = [row[0] for row in conn.execute(
+            f"SELECT failed_at FROM mscdm_login_failures WHERE {where} AND failed_at > :since"
+            f" ORDER BY failed_at DESC LIMIT {allowed}", params)]
+        if len(times) >= allowed:
+            # Open again when the oldest of the last N leaves the window.
+            wait = max(wait, int(times[-1] + window - at) + 1)
     return wait
 
 
-def record_login_failure(conn, name: str, address: str, at: float) -> None:
+def record_login_failure(conn, name: str, address: str, at: float,
+                         pending: bool = False) -> int:
     conn.execute("DELETE FROM mscdm_login_failures WHERE failed_at < ?", [at - 86400])
-    conn.execute("INSERT INTO mscdm_login_failures (name, address, failed_at) VALUES (?, ?, ?)",
-                 [name[:200], address[:200], at])
+    return conn.execute(
+        "INSERT INTO mscdm_login_failures (name, address, failed_at, pending)"
+        " VALUES (?, ?, ?, ?)", [name[:200], address[:200], at, int(pending)]).lastrowid
 
 
-def begin_login_attempt(conn, name: str, address: str, at: float) -> int:
-    """Seconds to wait (login_wait), or 0 after counting this attempt as a
-    failure until it succeeds. One write transaction: attempts made at once
-    cannot all pass the check before any of them is counted."""
+def begin_login_attempt(conn, name: str, address: str, at: float) -> tuple[int, int | None]:
+    """(seconds to wait, None), or (0, the attempt's id) after counting this
+    attempt as pending. One write transaction: attempts made at once cannot
+    all pass the check before any of them is counted."""
     wait = login_wait(conn, name, address, at)
-    if not wait:
-        record_login_failure(conn, name, address, at)
-    return wait
+    if wait:
+        return wait, None
+    return 0, record_login_failure(conn, name, address, at, pending=True)
+
+
+def fail_login_attempt(conn, attempt_id: int) -> None:
+    conn.execute("UPDATE mscdm_login_failures SET pending = 0 WHERE id = ?", [attempt_id])
 
 
 def clear_login_failures(conn, name: str) -> None:
