@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from .highlight import Highlighter
 from .review_db import case_sensitive_terms, is_review_database, read
-from .screening import store
+from .screening import rules, store
 from .screening.access import current_reviewer
 from .worklist import first_author_et_al, tag_badges
 
@@ -57,6 +57,8 @@ def _status(row, value, column, database, datasette, my_votes: dict):
     if mine:
         badge += Markup(' <span class="mscdm-my-vote">you: {}</span>').format(
             mine.replace("_", " "))
+    if value not in rules.OPEN:
+        return badge  # all its votes are in: nothing to decide here
     href = datasette.urls.database(database) + f"/-/screen?stage={stage}&record={row['id']}"
     return badge + Markup(' <a class="mscdm-decide-link" href="{}">decide</a>').format(href)
 

@@ -77,7 +77,8 @@ def main():
             for done in range(args.keys):
                 page.keyboard.press(keys.choice("iiee123m"))
                 page.wait_for_function(f"window.mscdmTimes.length > {done}", timeout=15000)
-                time.sleep(0.05)  # a screener's finger, not a flood
+                # The page ignores keys for 300 ms after a record appears.
+                time.sleep(0.35)
             times = page.evaluate("window.mscdmTimes")
             browser.close()
     print(f"{args.records:,} records, {len(times)} keys in Chromium:"

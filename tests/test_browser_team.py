@@ -61,6 +61,9 @@ def press_and_wait(page, key):
     page.wait_for_function(
         "before => document.getElementById('mscdm-card').innerHTML !== before",
         arg=before, timeout=10000)
+    # The page ignores keys for 300 ms after a new record appears (a double
+    # press must not decide a record nobody has read); a reader is slower.
+    page.wait_for_timeout(350)
 
 
 def fits(page, width):

@@ -237,7 +237,7 @@ async def test_bulk_exclusion_by_search(ds, screening_db):
                                 cookies=bob)).status_code == 403
     preview = await ds.client.get("/review/-/bulk-exclude?q=wounds", cookies=alice)
     assert preview.status_code == 200
-    count = int(re.search(r"(\d+) open records? match", preview.text).group(1))
+    count = int(re.search(r"(\d+) unscreened records? match", preview.text).group(1))
     assert count >= 1
     # Every match is listed, its title linked to its record page.
     assert len(re.findall(r'<a href="/review/-/record/\d+">', preview.text)) == count

@@ -12,10 +12,12 @@ excluded at title/abstract, not as "marked ineligible by automation tools".
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from urllib.parse import urlencode
 
 from datasette import Response
+from markupsafe import Markup, escape
 
 from ..review_db import read
 from ..screening import store
@@ -37,11 +39,12 @@ async def bulk_view(datasette, request):
     try:
         source = (await read_form(request, BULK_FIELDS) if request.method == "POST"
                   else request.args)
-        query = (inputs.text(source.get("q"), "q") or "").strip()
+        typed = (inputs.text(source.get("q"), "q") or "").strip()
+        query = fts_query(typed)
         stage = inputs.stage(source.get("stage"), protocol, default="title_abstract")
         reason = inputs.text(source.get("reason"), "reason")
         note = inputs.text(source.get("note"), "note")
-        context.update(q=query, stage=stage, reasons=protocol.stage(stage).reasons,
+        context.update(q=typed, stage=stage, reasons=protocol.stage(stage).reasons,
                        reason=reason, note=note)
         if request.method == "POST":
             if not query:
@@ -58,6 +61,8 @@ async def bulk_view(datasette, request):
                 c, query, stage, PAGE_SIZE, (page - 1) * PAGE_SIZE))
             preview.update(page=page, pages=max((preview["count"] + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                            page_url="?" + urlencode({"q": query, "stage": stage}) + "&page=")
+            for row in preview["rows"]:
+                row["matched_html"] = marked_snippet(row["matched"])
             context["preview"] = preview
     except store.ScreeningError as error:
         context["error"], status = str(error), error.status
@@ -68,6 +73,23 @@ async def bulk_view(datasette, request):
         "mscdm_bulk.html", context, request=request), status=status)
 
 
+def marked_snippet(text: str | None) -> Markup:
+    """FTS5's snippet, escaped, with the matched words in <mark>."""
+    out = []
+    for i, part in enumerate((text or "").split(store.MATCH_START)):
+        matched, _, rest = part.partition(store.MATCH_END) if i else ("", "", part)
+        if matched:
+            out.append(Markup("<mark>{}</mark>").format(matched))
+        out.append(escape(rest))
+    return Markup("").join(out)
+
+
+def fts_query(text: str) -> str:
+    """A search as typed, made valid FTS5: a hyphenated word (`cervical-cancer`)
+    is a phrase, not `cervical` minus a column called `cancer`."""
+    return re.sub(r'(?<!")\b(\w+(?:-\w+)+)\b(?!")', r'"\1"', text)
+
+
 async def _confirmation(db, protocol, query: str, stage: str, reason: str | None,
                         previewed: str | None) -> dict:
     """Step 2: how many records would be excluded, with which reason; the
@@ -76,10 +98,10 @@ async def _confirmation(db, protocol, query: str, stage: str, reason: str | None
         raise store.ScreeningError("choose the reason these records are excluded for")
     now = await read(db, lambda c: store.bulk_preview(c, query, stage, 0))
     if not now["count"]:
-        raise store.ScreeningError("no open records match: nothing to exclude")
+        raise store.ScreeningError("no unscreened records match: nothing to exclude")
     if inputs.text(previewed, "matches", required=True) != now["digest"]:
         raise store.ScreeningError(f"the records that match changed since the preview"
-                                   f" ({now['count']} open records match now): preview again",
+                                   f" ({now['count']} unscreened records match now): preview again",
                                    409)
     return {"count": now["count"], "digest": now["digest"]}
 

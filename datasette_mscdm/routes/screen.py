@@ -83,7 +83,12 @@ async def card_context(datasette, db, protocol, reviewer, stage: str,
                  for key, terms in record["auto_tags"].items()],
         "my_vote": await read(db,
             lambda c: store.my_vote(c, reviewer.name, record["id"], stage)),
+        # Why this reviewer can no longer vote here, if so (the form is then
+        # not shown: the record has all its votes, or a lead settled it).
+        "locked": await read(db, lambda c: store.vote_locked(
+            c, protocol, reviewer.name, record["id"], stage)),
         "record_url": f"{base}/-/record/{record['id']}",
+        "conflicts_url": f"{base}/-/conflicts",
         "links": record_links(record),
         "stage_status": record[store.STATUS_COLUMN[stage]],
     })

@@ -442,6 +442,16 @@ def _validate(conn, protocol: Protocol, reviewer: Reviewer, record_id: int, stag
     return statuses
 
 
+def vote_locked(conn, protocol: Protocol, reviewer: str, record_id: int,
+                stage: str) -> str | None:
+    """Why `reviewer` may not vote on this stage of this record, or None."""
+    statuses = record_statuses(conn, record_id)
+    if statuses is None or statuses[STATUS_COLUMN[stage]] is None:
+        return "the record is not in this stage"
+    return rules.locked(stage_rows(conn, record_id, stage), protocol.stage(stage).reviewers,
+                        reviewer)
+
+
 def _refuse_if_locked(conn, protocol: Protocol, reviewer: Reviewer, record_id: int,
                       stage: str, changing: str = "vote on") -> None:
     """409 when the stage's votes are locked (rules.locked) for this reviewer."""
@@ -554,18 +564,22 @@ def matches_digest(ids) -> str:
     return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
 
 
-def _bulk_matches(conn, query: str, stage: str) -> list[int]:
+def _bulk_matches(conn, query: str, stage: str, status: str = rules.UNSCREENED) -> list[int]:
+    """Records matching the search at this stage with this status. Bulk
+    exclusion takes only records nobody has voted on: a reviewer's vote on
+    an open record is not overruled by a search."""
     return [r[0] for r in conn.execute(
         f"SELECT r.id FROM records r JOIN records_fts f ON f.rowid = r.id"
-        f" WHERE records_fts MATCH ? AND r.{STATUS_COLUMN[stage]} IN (?, ?) ORDER BY r.id",
-        [query, *rules.OPEN]).fetchall()]
+        f" WHERE records_fts MATCH ? AND r.{STATUS_COLUMN[stage]} = ? ORDER BY r.id",
+        [query, status]).fetchall()]
 
 
 def bulk_exclude(conn, protocol: Protocol, lead: Reviewer, query: str, stage: str,
                  reason: str | None, note: str | None, expected: int | None = None,
                  digest: str | None = None) -> int:
-    """Exclude every record matching the full-text query that is still open
-    at this stage, one bulk decision each. Returns how many. With `expected`
+    """Exclude every record matching the full-text query that nobody has
+    voted on at this stage yet, one bulk decision each (records a reviewer
+    voted on are left to the reviewers). Returns how many. With `expected`
     (the number the lead confirmed) and `digest` (matches_digest of the
     records previewed), refuses when the matches changed since."""
     ids = _bulk_matches(conn, query, stage)
@@ -575,32 +589,52 @@ def bulk_exclude(conn, protocol: Protocol, lead: Reviewer, query: str, stage: st
     if (expected is not None and expected != len(ids)) or (
             digest is not None and digest != matches_digest(ids)):
         raise ScreeningError(f"the records that match changed since you previewed them"
-                             f" ({len(ids)} open records match now): preview again", 409)
+                             f" ({len(ids)} unscreened records match now): preview again", 409)
     for record_id in ids:
         record_decision(conn, protocol, lead, record_id, stage, "exclude", reason, note,
                         kind="bulk")
     return len(ids)
 
 
+# Around the words a search matched, in a record's title or abstract
+# (FTS5's snippet()); the route escapes the text and marks these spans.
+MATCH_START, MATCH_END = "\x02", "\x03"
+
+
 def bulk_preview(conn, query: str, stage: str, limit: int = 50, offset: int = 0) -> dict:
-    """The records still open at this stage that a full-text search matches:
-    how many, their fingerprint (matches_digest), and one page of them."""
+    """The records a full-text search matches that nobody has voted on at
+    this stage: how many, their fingerprint (matches_digest), one page of
+    them with the words that matched; and how many more match that already
+    have a reviewer's vote (left alone)."""
     ids = _bulk_matches(conn, query, stage)
     page = ids[offset:offset + limit]
     column = STATUS_COLUMN[stage]
-    rows = _rows(conn, f"SELECT id, title, year, journal, first_author, {column} AS status"
-                       f" FROM records WHERE id IN ({', '.join('?' * len(page))}) ORDER BY id",
-                 page) if page else []
-    return {"count": len(ids), "digest": matches_digest(ids), "rows": rows}
+    rows = _rows(conn, f"SELECT r.id, r.title, r.year, r.journal, r.first_author,"
+                       f" r.{column} AS status, snippet(records_fts, -1, ?, ?, '…', 16) AS matched"
+                       f" FROM records r JOIN records_fts ON records_fts.rowid = r.id"
+                       f" WHERE records_fts MATCH ? AND r.id IN ({', '.join('?' * len(page))})"
+                       " ORDER BY r.id", [MATCH_START, MATCH_END, query, *page]) if page else []
+    voted = len(_bulk_matches(conn, query, stage, rules.AWAITING))
+    return {"count": len(ids), "digest": matches_digest(ids), "rows": rows,
+            "voted": voted}
 
 
 # Reading ---------------------------------------------------------------------
 
 CLAIM_MINUTES = 10
+# A record someone voted on this recently is offered to others only when
+# nothing else is left: its voter has this long to take the vote back before
+# a partner's vote locks it.
+UNDO_GRACE_MINUTES = 2
 
 _MY_VOTE = ("EXISTS (SELECT 1 FROM decisions d WHERE d.reviewer = :reviewer AND d.stage = :stage"
             " AND d.record_id = r.id AND d.kind = 'screen' AND d.decision != 'undo'"
             f" AND {in_force('d')})")
+
+
+def _grace_cutoff() -> str:
+    return (datetime.now(timezone.utc) - timedelta(minutes=UNDO_GRACE_MINUTES)).isoformat(
+        timespec="seconds")
 
 
 def _claim_cutoff() -> str:
@@ -619,7 +653,9 @@ def next_record_id(conn, reviewer: str, stage: str, required: int = 2) -> int | 
 
     Records other reviewers are holding (see claim_next) are passed over
     while their votes plus those claims already make up the votes the record
-    needs; if every open record is held, the first one is offered anyway: a
+    needs, and so, at first, are records someone voted on in the last
+    UNDO_GRACE_MINUTES (their voter may still undo: a second vote would lock
+    it); if every open record is held, the first one is offered anyway: a
     spare vote is better than an idle reviewer. Records this reviewer
     skipped come last, the earliest skipped first."""
     column = STATUS_COLUMN[stage]
@@ -627,12 +663,19 @@ def next_record_id(conn, reviewer: str, stage: str, required: int = 2) -> int | 
             f" WHERE r.{column} IN ('unscreened', 'awaiting second reviewer')"
             f" AND NOT {_MY_VOTE}")
     params = {"reviewer": reviewer, "stage": stage, "required": required,
-              "cutoff": _claim_cutoff()}
+              "cutoff": _claim_cutoff(), "grace": _grace_cutoff()}
+    held_enough = (f"(r.{column} = 'awaiting second reviewer')"
+                   " + (SELECT count(*) FROM mscdm_claims c WHERE c.record_id = r.id"
+                   " AND c.stage = :stage AND c.reviewer != :reviewer"
+                   " AND c.claimed_at > :cutoff) < :required")
+    just_voted = ("EXISTS (SELECT 1 FROM decisions v WHERE v.record_id = r.id"
+                  " AND v.stage = :stage AND v.kind = 'screen' AND v.created_at > :grace)")
     row = conn.execute(
-        base + f" AND {_NOT_SKIPPED} AND (r.{column} = 'awaiting second reviewer')"
-        " + (SELECT count(*) FROM mscdm_claims c WHERE c.record_id = r.id AND c.stage = :stage"
-        " AND c.reviewer != :reviewer AND c.claimed_at > :cutoff) < :required"
+        base + f" AND {_NOT_SKIPPED} AND {held_enough} AND NOT {just_voted}"
         " ORDER BY r.screen_order, r.id LIMIT 1", params).fetchone()
+    if row is None:
+        row = conn.execute(base + f" AND {_NOT_SKIPPED} AND {held_enough}"
+                           " ORDER BY r.screen_order, r.id LIMIT 1", params).fetchone()
     if row is None:
         row = conn.execute(base + f" AND {_NOT_SKIPPED} ORDER BY r.screen_order, r.id LIMIT 1",
                            params).fetchone()
@@ -712,8 +755,9 @@ def decide_and_next(conn, protocol: Protocol, reviewer: Reviewer, record_id: int
 
 
 def my_vote(conn, reviewer: str, record_id: int, stage: str) -> dict | None:
-    return rules.votes([r for r in stage_rows(conn, record_id, stage)
-                        if r["reviewer"] == reviewer]).get(reviewer)
+    # From every row of the stage: a lead's reopening (not the reviewer's
+    # row) is what ends the votes before it.
+    return rules.votes(stage_rows(conn, record_id, stage)).get(reviewer)
 
 
 def progress(conn, reviewer: str | None, stage: str) -> dict:

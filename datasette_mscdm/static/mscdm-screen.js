@@ -15,6 +15,10 @@
   // The criteria panel stays open or closed as this reviewer left it.
   var rememberKey = "mscdm-criteria-open:" + (card.dataset.remember || "");
   var busy = false;
+  // Keys pressed within this long of a new record appearing are ignored: a
+  // double press must not decide a record nobody has read.
+  var SETTLE_MS = 300;
+  var shownAt = 0;
 
   function showError(message) {
     errorBox.textContent = message || "";
@@ -60,6 +64,7 @@
 
   function showCard(html) {
     card.innerHTML = html;
+    shownAt = Date.now();
     var article = card.querySelector("article[data-record-id]");
     var url = new URL(window.location.href);
     ["decided", "undone", "skipped"].forEach(function (key) { url.searchParams.delete(key); });
@@ -70,6 +75,7 @@
     }
     window.history.replaceState(null, "", url.toString());
     applyCriteriaState();
+    markNarrow();
     window.scrollTo(0, 0);
   }
 
@@ -111,6 +117,11 @@
 
   function skip(form) {
     if (busy || !form) return;
+    if (form.elements.note && form.elements.note.value.trim()) {
+      // A skip records nothing: the note would be lost with it.
+      showError("You wrote a note: decide on this record to keep it, or clear the note to skip.");
+      return;
+    }
     post(card.dataset.skipUrl, {record_id: parseInt(form.elements.record_id.value, 10),
                                 stage: form.elements.stage.value})
       .then(function (data) {
@@ -132,6 +143,11 @@
       .catch(function (error) { showNotice(""); showError(error.message); });
   }
 
+  function reasonChosen(form) {
+    return !form.querySelector("input[name=reason]") ||
+      !!form.querySelector("input[name=reason]:checked");
+  }
+
   // Buttons: the clicked button's value is the decision (or skip).
   card.addEventListener("submit", function (event) {
     var form = event.target;
@@ -142,11 +158,33 @@
       var button = event.submitter;
       if (button && button.classList.contains("mscdm-skip")) {
         skip(form);
+      } else if (button && button.value === "exclude" && !reasonChosen(form) &&
+                 form.classList.contains("mscdm-narrow")) {
+        // On a phone the reasons are far below: bring them up to choose one.
+        form.querySelector(".mscdm-reasons").classList.add("mscdm-picking");
+        form.querySelector(".mscdm-reasons").scrollIntoView({block: "center"});
       } else {
         decide(form, button ? button.value : "include");
       }
     }
   });
+
+  // On a phone, tapping a reason while choosing one excludes with it.
+  card.addEventListener("change", function (event) {
+    var radio = event.target;
+    var reasons = radio.closest && radio.closest(".mscdm-reasons.mscdm-picking");
+    if (reasons && radio.name === "reason") {
+      reasons.classList.remove("mscdm-picking");
+      decide(radio.form, "exclude", radio.value);
+    }
+  });
+
+  function markNarrow() {
+    var narrow = window.matchMedia("(max-width: 700px)").matches;
+    card.querySelectorAll("form.mscdm-decide").forEach(function (form) {
+      form.classList.toggle("mscdm-narrow", narrow);
+    });
+  }
 
   if (helpButton) helpButton.addEventListener("click", function () { toggleHelp(); });
 
@@ -160,6 +198,8 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // A held key repeats: never let it sweep through records.
+    if (event.repeat) { event.preventDefault(); return; }
     var key = event.key;
     if (key === "?") {
       event.preventDefault();
@@ -186,6 +226,10 @@
       return;
     }
     if (!form) return;
+    if (Date.now() - shownAt < SETTLE_MS && /^[iemrs1-9]$/.test(key)) {
+      event.preventDefault();
+      return;
+    }
     if (key === "n" && form.elements.note) {
       event.preventDefault();
       form.elements.note.focus();
@@ -213,4 +257,5 @@
   });
 
   applyCriteriaState();
+  markNarrow();
 })();
