@@ -206,8 +206,10 @@ def tag(db, vocabulary_path, as_json):
 # Command groups of their own modules.
 from .cli_report import export, prisma, publish_copy  # noqa: E402
 from .cli_reviewer import reviewer  # noqa: E402
+from .cli_ranking import simulate_command  # noqa: E402
 
 cli.add_command(reviewer)
 cli.add_command(prisma)
 cli.add_command(publish_copy)
 cli.add_command(export)
+cli.add_command(simulate_command, name="simulate")

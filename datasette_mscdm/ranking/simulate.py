@@ -47,10 +47,12 @@ def prior_positions(labels: np.ndarray, permutation: np.ndarray, n_included: int
 
 def simulate(labels, make_scorer: Callable[[np.ndarray], ScoreFunction], seed: int = 1,
              prior_included: int = 1, prior_excluded: int = 1,
-             until_all_found: bool = True) -> SimulationResult:
+             until_all_found: bool = True, random_share: float = 0.0) -> SimulationResult:
     """Run the protocol. `make_scorer(permutation)` returns the score
     function over the records in shuffled order (it reorders its features
-    once, so no step re-vectorises or re-slices the whole set)."""
+    once, so no step re-vectorises or re-slices the whole set).
+    `random_share`: the chance that a step offers a random unscreened record
+    instead of the top-ranked one (the server's guard against tunnel vision)."""
     labels = np.asarray(labels, dtype=np.int8)
     n = len(labels)
     if prior_included < 1 or prior_excluded < 1:
@@ -66,14 +68,18 @@ def simulate(labels, make_scorer: Callable[[np.ndarray], ScoreFunction], seed: i
     found = int(shuffled[order].sum())
     refits = 0
     scores = None
+    explore = np.random.default_rng([seed, 1])
     while len(order) < n:
         train = np.asarray(order)
         scores = np.asarray(score(train, shuffled[train]), dtype=np.float64)
         refits += 1
         if until_all_found and found == total:
             break
-        masked = np.where(seen, -np.inf, scores)
-        pick = int(np.argmax(masked))  # first maximum: the earlier shuffled record
+        if random_share and explore.random() < random_share:
+            pick = int(explore.choice(np.flatnonzero(~seen)))
+        else:
+            masked = np.where(seen, -np.inf, scores)
+            pick = int(np.argmax(masked))  # first maximum: the earlier shuffled record
         order.append(pick)
         seen[pick] = True
         found += int(shuffled[pick])
