@@ -36,12 +36,16 @@ from .ranking.simulate import simulate_elas, simulate_live
               show_default=True,
               help="live: the server's ranker; elas_u4: ASReview's default model re-implemented, "
                    "for comparison.")
+@click.option("--two-stage/--no-two-stage", default=True, show_default=True,
+              help="With a title/abstract label column beside the final one (e.g. "
+                   "label_abstract_screening), learn from records included at title/abstract "
+                   "and excluded at full text as half includes, as the server does.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--order-out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the screening order as CSV rank,row,label (row: 0-based record in "
                    "the file; for a review database, record_id).")
 def simulate_command(labelled, seed, prior_included, prior_excluded, criteria_file, label_column,
-                     stage, ranker, as_json, order_out):
+                     stage, ranker, two_stage, as_json, order_out):
     """Replay prioritised screening on LABELLED and print how early the includes came.
 
     LABELLED is a CSV/TSV or RIS file with a decision per record, or a
@@ -74,12 +78,13 @@ def simulate_command(labelled, seed, prior_included, prior_excluded, criteria_fi
             f"{len(labelled_set) - labelled_set.includes} excluded records; cannot take "
             f"{prior_included} and {prior_excluded} as priors")
     criteria = Path(criteria_file).read_text(encoding="utf-8") if criteria_file else None
-    settings = RankerSettings()
+    settings = RankerSettings() if two_stage else RankerSettings(ft_excluded_weight=None)
     if ranker == "live":
         result = simulate_live(labelled_set, seed, criteria, settings, prior_included,
                                prior_excluded)
         described = {"ranker": "live", "settings": settings.as_dict(),
-                     "criteria": bool(criteria)}
+                     "criteria": bool(criteria),
+                     "two_stage_labels": two_stage and labelled_set.ta_labels is not None}
     else:
         result = simulate_elas(labelled_set, seed, prior_included, prior_excluded)
         described = {"ranker": "elas_u4"}
@@ -99,8 +104,11 @@ def simulate_command(labelled, seed, prior_included, prior_excluded, criteria_fi
     click.echo(f"{labelled}: {metrics['N']} labelled records, {metrics['R']} included"
                + (f" ({labelled_set.unlabelled} unlabelled left out)"
                   if labelled_set.unlabelled else ""))
+    extras = [name for name, used in (
+        ("criteria", criteria and ranker == "live"),
+        ("two-stage labels", described.get("two_stage_labels"))) if used]
     click.echo(f"seed {seed}, priors {prior_included} included + {prior_excluded} excluded, "
-               f"ranker {ranker}" + (", with criteria" if criteria else ""))
+               f"ranker {ranker}" + (f" with {' and '.join(extras)}" if extras else ""))
     rows = [("N", str(metrics["N"])), ("R", str(metrics["R"])),
             ("WSS@95", f"{metrics['WSS@95']:.3f}"), ("WSS@100", f"{metrics['WSS@100']:.3f}")]
     rows += [(f"recall@{p}%", f"{metrics[f'recall@{p}%']:.3f}") for p in RECALL_AT]

@@ -175,6 +175,25 @@ def _fusion():
     return build
 
 
+def _nearest_include(weight: float = 1.0):
+    """ELAS u4's decision value plus `weight` times the cosine similarity to
+    the nearest include found (each z-scored): for includes unlike the rest."""
+    def build(ls, criteria):
+        X = _store(ls, keywords=False).matrix
+
+        def make(permutation, seed):
+            Xp = X[permutation]
+
+            def score(rows, labels):
+                svm = model.elas_u4_scores(Xp, rows, labels, seed)
+                nearest = (Xp @ Xp[rows[labels == 1]].T).max(axis=1).toarray().ravel()
+                z = lambda v: (v - v.mean()) / (v.std() + 1e-12)  # noqa: E731
+                return z(svm) + weight * z(nearest)
+            return score
+        return make
+    return build
+
+
 VARIANTS = {v.name: v for v in [
     Variant("elas_u4", "ASReview ELAS u4 re-implemented (the baseline)", _elas),
     Variant("team", "the live ranker: ELAS u4 + criteria text as an include (weight 1) "
@@ -202,5 +221,7 @@ VARIANTS = {v.name: v for v in [
             _live()),
     Variant("live_random_5", "the live ranker offering a random record 5% of the time",
             _live(), random_share=0.05),
+    Variant("nearest_include", "ELAS u4 + similarity to the nearest include (z-scores summed)",
+            _nearest_include(1.0)),
     Variant("fusion_u3_u4", "mean rank of ELAS u4 (SVM) and ELAS u3 (naive Bayes)", _fusion()),
 ]}
