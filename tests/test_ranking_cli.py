@@ -179,3 +179,42 @@ def test_clear_errors(tmp_path):
                        header=("title", "abstract", "Screening decision"))
     assert run(custom, "--label-column", "Screening decision").exit_code == 0
     assert run(custom, "--label-column", "missing").exit_code == 1
+
+
+def test_two_stage_labels_and_criteria(tmp_path):
+    rows = [(t, t, 1, 1) for t in TOPIC[:2]]
+    rows += [(t, t, 0, 1) for t in TOPIC[2:]]          # included at title/abstract only
+    rows += [(t, t, 0, 0) for t in OTHER]
+    path = write_csv(tmp_path / "two_stage.csv", rows,
+                     header=("title", "abstract", "label_included", "label_abstract_screening"))
+    used = json.loads(run(path, "--json").output)
+    assert used["two_stage_labels"] is True and used["settings"]["ft_excluded_weight"] == 0.5
+    assert (used["metrics"]["N"], used["metrics"]["R"]) == (12, 2)
+    ignored = json.loads(run(path, "--json", "--no-two-stage").output)
+    assert ignored["two_stage_labels"] is False
+    criteria = tmp_path / "criteria.txt"
+    criteria.write_text("Exosomes for diabetic wound healing", encoding="utf-8")
+    result = run(path, "--criteria", criteria)
+    assert result.exit_code == 0 and "with criteria and two-stage labels" in result.output
+
+
+def test_two_stage_near_misses_pull_their_neighbours_up():
+    import numpy as np
+
+    from datasette_mscdm.ranking.labelled import LabelledSet
+    from datasette_mscdm.ranking.live import RankerSettings
+    from datasette_mscdm.ranking.simulate import live_scorer
+
+    texts = TOPIC + OTHER
+    labels = np.array([1, 0, 0, 0] + [0] * len(OTHER), dtype=np.int8)
+    ta = np.array([1, 1, 0, 0] + [0] * len(OTHER), dtype=np.int8)  # record 1: a near miss
+    labelled = LabelledSet("t", list(range(len(texts))), texts, texts, [[]] * len(texts),
+                           labels, ta)
+    identity = np.arange(len(texts))
+    rows = np.array([0, 1, 4, 5])
+    with_two_stage = live_scorer(labelled)(identity, 1)(rows, labels[rows])
+    without = live_scorer(labelled, settings=RankerSettings(ft_excluded_weight=None))(
+        identity, 1)(rows, labels[rows])
+    # Records 2 and 3 (same topic) gain on the unrelated ones when the near miss counts.
+    gain = with_two_stage - without
+    assert gain[[2, 3]].mean() > gain[6:].mean()

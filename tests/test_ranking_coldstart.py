@@ -65,3 +65,13 @@ def test_on_a_real_review_the_criteria_beat_random_order():
     top = np.argsort(-scores, kind="stable")[: len(texts) // 10]
     recall_at_10 = labelled.labels[top].sum() / labelled.includes
     assert recall_at_10 > 0.2  # twice what random order finds in expectation (0.1)
+
+
+def test_rerank_skips_labels_of_records_not_in_the_store_and_records_what_it_did():
+    store = FeatureStore.build(np.arange(10, 10 + len(TEXTS)), TEXTS)
+    result = rerank(store, [10, 13, 999], [1, 0, 1], weights=[1.0, 1.0, 1.0], seed=4)
+    assert result.labels_used == 2 and result.includes_used == 1
+    record = result.record()
+    assert record["mode"] == "model" and record["seed"] == 4
+    assert record["settings"]["criteria_weight"] == 1.0
+    assert record["settings"]["model"]["C"] == 0.11

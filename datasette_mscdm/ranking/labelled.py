@@ -136,9 +136,11 @@ def _from_table(path: Path, records, label_column: str | None) -> LabelledSet:
     names = list(dict.fromkeys(name for r in records for name in r.extra))
     column = _pick_column(names, LABEL_COLUMNS, label_column)
     if column is None:
-        wanted = repr(label_column) if label_column else "a label column (label_included, ...)"
-        raise LabelledError(f"{path}: no {wanted} among the columns no record field took: "
-                            f"{', '.join(names) or 'none'}")
+        wanted = (f"no column {label_column!r}" if label_column
+                  else "no label column (label_included, included, label, ...)")
+        others = ", ".join(names) or "none"
+        raise LabelledError(f"{path}: {wanted}; the columns that are not bibliographic "
+                            f"fields: {others}")
     ta_column = _pick_column(names, TA_LABEL_COLUMNS, None)
     labelled = _Builder(path.stem)
     for position, record in enumerate(records):

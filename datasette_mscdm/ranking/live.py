@@ -89,15 +89,16 @@ def rerank(store: FeatureStore, labelled_ids: Sequence[int], labels, weights=Non
     With an include and an exclude: the model. With includes only (seed
     includes before any exclusion): cold start, the includes joining the
     query. Before the first include: cold start on the criteria and terms.
-    Nothing to go on: None.
+    Nothing to go on: None. Labels of records the store does not hold (not
+    added yet) are left out.
     """
     started = time.monotonic()
-    labels = np.asarray(labels, dtype=np.int8)
-    keep = np.array([int(i) in store.position for i in labelled_ids], dtype=bool)
-    ids = [int(i) for i, kept in zip(labelled_ids, keep) if kept]
-    labels = labels[keep] if len(keep) else labels
-    if weights is not None and len(keep):
-        weights = np.asarray(weights)[keep]
+    position = store.position
+    known = np.array([int(i) in position for i in labelled_ids], dtype=bool)
+    ids = np.asarray(labelled_ids, dtype=np.int64).reshape(-1)[known]
+    labels = np.asarray(labels, dtype=np.int8).reshape(-1)[known]
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64).reshape(-1)[known]
     rows = store.rows(ids)
     includes = int((labels == 1).sum())
     if includes and includes < len(labels):
@@ -109,6 +110,6 @@ def rerank(store: FeatureStore, labelled_ids: Sequence[int], labels, weights=Non
         mode = "cold start"
     else:
         return None
-    position = np.argsort(-scores, kind="stable")
-    return RerankResult(store.ids[position], scores[position], mode, len(ids), includes, seed,
+    best_first = np.argsort(-scores, kind="stable")
+    return RerankResult(store.ids[best_first], scores[best_first], mode, len(ids), includes, seed,
                         time.monotonic() - started, settings.as_dict())

@@ -196,24 +196,22 @@ def _nearest_include(weight: float = 1.0):
 
 VARIANTS = {v.name: v for v in [
     Variant("elas_u4", "ASReview ELAS u4 re-implemented (the baseline)", _elas),
-    Variant("team", "the live ranker: ELAS u4 + criteria text as an include (weight 1) "
-            "+ keywords in the text", _team()),
-    Variant("team_criteria_0.5", "criteria text as an include of weight 0.5", _team(0.5)),
-    Variant("team_criteria_3", "criteria text as an include of weight 3", _team(3.0)),
-    Variant("team_no_criteria", "the live ranker without the criteria text", _team(0.0)),
+    Variant("criteria_1", "ELAS u4 + the criteria text as one more include (weight 1)",
+            _team(1.0)),
+    Variant("criteria_0.5", "ELAS u4 + the criteria text as an include of weight 0.5",
+            _team(0.5)),
+    Variant("criteria_3", "ELAS u4 + the criteria text as an include of weight 3", _team(3.0)),
     Variant("two_stage_0.3", "title/abstract includes excluded at full text as includes of "
-            "weight 0.3", _team(1.0, 0.3)),
+            "weight 0.3", _team(0.0, 0.3)),
     Variant("two_stage_1", "title/abstract includes excluded at full text as full includes",
-            _team(1.0, 1.0)),
+            _team(0.0, 1.0)),
     Variant("pseudo_neg_100", "ELAS u4 + 100 random unscreened records as excludes",
             _pseudo_negatives(100, 1.0)),
-    Variant("pseudo_neg_100_w0.1", "ELAS u4 + 100 random unscreened records as excludes "
-            "of weight 0.1", _pseudo_negatives(100, 0.1)),
     Variant("tags", "ELAS u4 + the default vocabulary's tags as features", _tags(1.0)),
     Variant("tags_0.1", "ELAS u4 + the default vocabulary's tags as features of value 0.1",
             _tags(0.1)),
     Variant("two_stage_0.5", "title/abstract includes excluded at full text as includes of "
-            "weight 0.5", _team(1.0, 0.5)),
+            "weight 0.5", _team(0.0, 0.5)),
     Variant("lsa_200", "ELAS u4 on TF-IDF stacked with a 200-dimension LSA projection",
             _lsa(200, 1.0)),
     Variant("live", "the live ranker: ELAS u4 + the criteria text as an include + "
