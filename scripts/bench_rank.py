@@ -154,7 +154,8 @@ def time_reranks(sizes=(10_000, 100_000), labelled_shares=(0.1, 0.5), repeats=3)
                             "stopping_seconds": round(stopping_seconds, 3)})
             print(f"  rerank with {len(ids):,} labelled: {max(seconds):.2f} s (worst of "
                   f"{repeats}: {', '.join(f'{s:.2f}' for s in seconds)}); stopping estimate "
-                  f"over {len(ids):,} screened: {stopping_seconds:.2f} s", flush=True)
+                  f"over {len(ids):,} screened in random order (its worst case): "
+                  f"{stopping_seconds:.2f} s", flush=True)
         del store, blob, texts
     return timings
 

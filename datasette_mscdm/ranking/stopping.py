@@ -48,11 +48,22 @@ class StoppingEstimate:
 
 
 def _windows(labels: np.ndarray, records: int):
-    """For the last n screened (n = 1..screened): includes among them and
-    the urn size (those n plus every record not screened)."""
+    """The windows worth testing (the last n screened), with the includes
+    among them and the urn size (those n plus every record not screened).
+
+    Only windows that reach back to just after an include (or to the first
+    record) can hold the minimum: lengthening a window by one more exclude
+    keeps k and adds a failure to the urn and a draw, and that makes k or
+    fewer includes less likely (condition on whether the added exclude is
+    drawn). So R + 1 windows stand for all of them; tests/test_ranking_stopping.py
+    checks the minimum against every window with exact fractions.
+    """
     screened = len(labels)
-    sizes = np.arange(1, screened + 1)
-    in_window = np.cumsum(labels[::-1])
+    starts = np.concatenate([[0], np.flatnonzero(labels) + 1])  # oldest record of each window
+    starts = starts[starts < screened]
+    sizes = screened - starts
+    found_before = np.concatenate([[0], np.cumsum(labels)])[starts]
+    in_window = int(labels.sum()) - found_before
     urns = records - screened + sizes
     return sizes, in_window, urns
 
