@@ -72,11 +72,11 @@ def simulate_command(labelled, seed, prior_included, prior_excluded, criteria_fi
         labelled_set = read_labelled(labelled, label_column=label_column, stage=stage)
     except LabelledError as error:
         raise click.ClickException(str(error))
-    if labelled_set.includes < prior_included or len(labelled_set) - labelled_set.includes < prior_excluded:
+    excluded = len(labelled_set) - labelled_set.includes
+    if labelled_set.includes < prior_included or excluded < prior_excluded:
         raise click.ClickException(
-            f"{labelled}: {labelled_set.includes} included and "
-            f"{len(labelled_set) - labelled_set.includes} excluded records; cannot take "
-            f"{prior_included} and {prior_excluded} as priors")
+            f"{labelled}: {labelled_set.includes} included and {excluded} excluded records; "
+            f"cannot take {prior_included} and {prior_excluded} as priors")
     criteria = Path(criteria_file).read_text(encoding="utf-8") if criteria_file else None
     settings = RankerSettings() if two_stage else RankerSettings(ft_excluded_weight=None)
     if ranker == "live":

@@ -66,7 +66,8 @@ def test_extra_rows_and_weights(meijboom):
     criteria = store.vectoriser.transform(["etanercept"])
     with_criteria = model.fit_scores(store.matrix, rows, y, extra=(criteria, [1], [1.0]))
     assert not np.allclose(plain, with_criteria)
-    mentions = np.array(["etanercept" in f"{t} {a}".lower() for t, a in zip(labelled.titles, labelled.abstracts)])
+    mentions = np.array(["etanercept" in f"{t} {a}".lower()
+                         for t, a in zip(labelled.titles, labelled.abstracts)])
     assert (with_criteria - plain)[mentions].mean() > (with_criteria - plain)[~mentions].mean()
     # A weight of zero on a label is as if it were not there.
     third = np.flatnonzero(labelled.labels == 0)[1]

@@ -73,7 +73,8 @@ class FeatureStore:
 
     # ------------------------------------------------------------ building
     @classmethod
-    def build(cls, ids, texts: list[str], settings: TextSettings = TextSettings()) -> "FeatureStore":
+    def build(cls, ids, texts: list[str],
+              settings: TextSettings = TextSettings()) -> "FeatureStore":
         """Fit the vocabulary and IDF on these records and vectorise them."""
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) != len(texts):

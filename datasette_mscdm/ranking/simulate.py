@@ -16,7 +16,10 @@ from typing import Callable
 
 import numpy as np
 
+from .features import FeatureStore, record_text
+from .live import RankerSettings, score_records
 from .metrics import screening_metrics
+from .model import elas_u4_scores
 
 # scores(train_rows, train_labels, step) -> one score per record (higher first);
 # rows index the shuffled set.
@@ -96,9 +99,6 @@ def simulate(labels, make_scorer: Callable[[np.ndarray], ScoreFunction], seed: i
 def live_scorer(labelled, criteria: str | None = None, settings=None):
     """`make_scorer` running the live ranker (live.score_records) over a
     labelled set: one feature store for the set, reordered per seed."""
-    from .features import FeatureStore, record_text
-    from .live import RankerSettings, score_records
-
     settings = settings or RankerSettings()
     texts = [record_text(t, a, k) for t, a, k in
              zip(labelled.titles, labelled.abstracts, labelled.keywords)]
@@ -135,9 +135,6 @@ def simulate_live(labelled, seed: int = 1, criteria: str | None = None, settings
 def elas_scorer(labelled):
     """`make_scorer` for ASReview's ELAS u4 re-implemented (title + abstract
     text, as ASReview reads it), to compare with the live ranker."""
-    from .features import FeatureStore, record_text
-    from .model import elas_u4_scores
-
     texts = [record_text(t, a) for t, a in zip(labelled.titles, labelled.abstracts)]
     matrix = FeatureStore.build(np.arange(len(texts)), texts).matrix
 

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from . import model
 from .features import FeatureStore, TextSettings, record_text
 from .labelled import LabelledSet
+from .simulate import elas_scorer, live_scorer
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,7 @@ def _store(ls: LabelledSet, settings: TextSettings = TextSettings(), keywords=Tr
 
 
 def _elas(ls, criteria):
-    X = _store(ls, keywords=False).matrix
-
-    def make(permutation, seed):
-        Xp = X[permutation]
-        return lambda rows, labels: model.elas_u4_scores(Xp, rows, labels, seed)
-    return make
+    return elas_scorer(ls)
 
 
 def _team(criteria_weight: float = 1.0, ft_excluded_weight: float | None = None,
@@ -80,7 +76,6 @@ def _team(criteria_weight: float = 1.0, ft_excluded_weight: float | None = None,
 def _live():
     """The live ranker exactly as the server and `mscdm simulate` run it."""
     def build(ls, criteria):
-        from .simulate import live_scorer
         return live_scorer(ls, criteria)
     return build
 
