@@ -86,6 +86,8 @@ def test_edge_cases():
     FeatureStore.from_bytes(empty.to_bytes())
     with pytest.raises(ValueError):
         FeatureStore.build([1, 1], ["a b", "c d"])
+    with pytest.raises(ValueError):
+        small.add([5, 5], ["a b", "c d"])
     with pytest.raises(KeyError):
         small.rows([99])
 

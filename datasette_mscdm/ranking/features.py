@@ -100,6 +100,8 @@ class FeatureStore:
             raise ValueError("one id per text")
         if not len(ids):
             return
+        if len(set(ids.tolist())) != len(ids):
+            raise ValueError("record ids must be unique")
         new = self.vectoriser.transform(texts).astype(np.float32).tocsr()
         position = self.position
         known = np.array([i in position for i in ids.tolist()], dtype=bool)
