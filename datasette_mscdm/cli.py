@@ -212,6 +212,7 @@ def tag(db, vocabulary_path, as_json):
 from .cli_dedup import dedup, duplicates, unmerge_command  # noqa: E402
 from .cli_report import export, prisma, publish_copy  # noqa: E402
 from .cli_reviewer import reviewer  # noqa: E402
+from .cli_ranking import simulate_command  # noqa: E402
 
 cli.add_command(reviewer)
 cli.add_command(prisma)
@@ -220,3 +221,4 @@ cli.add_command(export)
 cli.add_command(dedup)
 cli.add_command(duplicates)
 cli.add_command(unmerge_command)
+cli.add_command(simulate_command, name="simulate")
