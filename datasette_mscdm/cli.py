@@ -213,6 +213,7 @@ from .cli_dedup import dedup, duplicates, unmerge_command  # noqa: E402
 from .cli_report import export, prisma, publish_copy  # noqa: E402
 from .cli_reviewer import reviewer  # noqa: E402
 from .cli_ranking import simulate_command  # noqa: E402
+from .cli_priority import rerank, seed, stopping  # noqa: E402
 
 cli.add_command(reviewer)
 cli.add_command(prisma)
@@ -222,3 +223,6 @@ cli.add_command(dedup)
 cli.add_command(duplicates)
 cli.add_command(unmerge_command)
 cli.add_command(simulate_command, name="simulate")
+cli.add_command(rerank)
+cli.add_command(seed)
+cli.add_command(stopping)

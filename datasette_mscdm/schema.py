@@ -800,3 +800,103 @@ def restore_append_only(conn) -> list[str]:
 @migrations()
 def m012_pending_logins(db: Database):
     db.execute("ALTER TABLE mscdm_login_failures ADD COLUMN pending INTEGER NOT NULL DEFAULT 0")
+
+
+# Prioritised screening (issue 14, phase 2).
+# - `decisions.kind` gains 'automation': when a lead stops screening early on
+#   a stopping estimate, every record nobody has screened gets one such
+#   exclusion (PRISMA: "marked as ineligible by automation tools"); the table
+#   is rebuilt with its rows and ids intact (as m006 and m010 did).
+# - mscdm_retrains: every retrain of the ranker: when, why, how many labels,
+#   the model's settings and seed (reproducibility). The features themselves
+#   are not stored: the server vectorises the records in the background
+#   (a 100k review's would be a 180 MB blob, written while decisions wait).
+# - mscdm_seed_includes: records a lead marked as known relevant (a scoping
+#   search's hits): includes the ranker learns from before anyone screens.
+# - mscdm_stops: a lead's decision to stop screening early, with the reason
+#   and the stopping estimate it was taken on.
+PRIORITY_SCHEMA = [
+    """
+CREATE TABLE decisions_rebuilt (
+    id INTEGER PRIMARY KEY,
+    record_id INTEGER NOT NULL,  -- the record decided on (it may since be merged into another)
+    stage TEXT NOT NULL CHECK (stage IN ('title_abstract', 'full_text')),
+    reviewer TEXT NOT NULL,
+    decision TEXT NOT NULL
+        CHECK (decision IN ('include', 'exclude', 'maybe', 'not_retrieved', 'undo', 'reopen')),
+    reason TEXT,
+    note TEXT,
+    -- screen: a vote; resolution: a lead's ruling or reopening; bulk: a
+    -- lead's exclusion by search; automation: an exclusion of a record left
+    -- unscreened when a lead stopped screening early.
+    kind TEXT NOT NULL DEFAULT 'screen'
+        CHECK (kind IN ('screen', 'resolution', 'bulk', 'automation')),
+    undoes INTEGER REFERENCES decisions_rebuilt(id),   -- for decision = 'undo'
+    request_id TEXT UNIQUE,      -- the reviewer's and their client's id of the request
+    created_at TEXT NOT NULL,
+    carried_from INTEGER REFERENCES decisions_rebuilt(id)
+)
+    """,
+    """
+INSERT INTO decisions_rebuilt SELECT id, record_id, stage, reviewer, decision, reason, note,
+    kind, undoes, request_id, created_at, carried_from FROM decisions ORDER BY id
+    """,
+    "DROP TABLE decisions",
+    "ALTER TABLE decisions_rebuilt RENAME TO decisions",
+    "CREATE INDEX decisions_record ON decisions(record_id, stage)",
+    "CREATE INDEX decisions_reviewer ON decisions(reviewer, stage, record_id)",
+    "CREATE INDEX decisions_undoes ON decisions(undoes) WHERE undoes IS NOT NULL",
+    "CREATE INDEX decisions_carried ON decisions(carried_from) WHERE carried_from IS NOT NULL",
+    """
+CREATE TABLE mscdm_retrains (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    trigger TEXT NOT NULL,       -- what made it due: first, protocol, records, labels, time, seed, manual
+    mode TEXT NOT NULL,          -- model | cold start | random (nothing to rank by yet)
+    labels_used INTEGER NOT NULL,
+    includes_used INTEGER NOT NULL,
+    label_state TEXT NOT NULL,   -- JSON: the settled counts it was trained on (what makes the next one due)
+    protocol_id INTEGER,         -- the protocol version in force
+    max_record_id INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    head INTEGER NOT NULL,       -- records given a place in front (screen_order)
+    random_picks INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    seed INTEGER NOT NULL,
+    settings TEXT NOT NULL       -- JSON: model, features, team signals, random share
+)
+    """,
+    """
+CREATE TABLE mscdm_seed_includes (
+    id INTEGER PRIMARY KEY,
+    record_id INTEGER NOT NULL,
+    marked_by TEXT NOT NULL,
+    marked_at TEXT NOT NULL,
+    note TEXT,
+    removed_by TEXT,             -- unmarked (kept for the history)
+    removed_at TEXT
+)
+    """,
+    "CREATE UNIQUE INDEX mscdm_seed_includes_active ON mscdm_seed_includes(record_id)"
+    " WHERE removed_at IS NULL",
+    """
+CREATE TABLE mscdm_stops (
+    id INTEGER PRIMARY KEY,
+    action TEXT NOT NULL CHECK (action IN ('stop', 'resume')),
+    stage TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT,
+    estimate TEXT,               -- JSON: the stopping estimate shown when the lead stopped
+    records INTEGER NOT NULL     -- records excluded (stop) or given back (resume)
+)
+    """,
+]
+
+
+@migrations()
+def m013_priority(db: Database):
+    for statement in PRIORITY_SCHEMA:
+        db.execute(statement)
+    # The append-only triggers go with the old table; the same ones come back.
+    restore_append_only(db.conn)

@@ -57,6 +57,7 @@ def select_records(conn, stage: str | None = None, status: str | None = None,
     sql = (f"SELECT id, {', '.join(RECORD_COLUMNS)}, {', '.join(STATUS_COLUMNS)} FROM records"
            + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id")
     records = _rows(conn, sql, params)
+    ranked = prioritised(conn)
     decisions: dict[int, list[str]] = {}
     if with_decisions and records:
         for row in _rows(conn, "SELECT record_id, stage, reviewer, decision, reason, note, kind,"
@@ -66,6 +67,7 @@ def select_records(conn, stage: str | None = None, status: str | None = None,
         for column in JSON_COLUMNS:
             record[column] = json.loads(record[column] or "[]")
         record["decisions"] = decisions.get(record["id"], [])
+        record["prioritised"] = ranked
         for key, value in record.items():
             record[key] = ([literal_markup(v) for v in value] if isinstance(value, list)
                            else literal_markup(value))
@@ -86,18 +88,33 @@ def decision_line(row: dict) -> str:
     what = row["decision"].replace("_", " ")
     if row["decision"] == "undo":
         what = f"undo of decision #{row['undoes']}"
-    kind = {"resolution": " (lead resolution)", "bulk": " (bulk)"}.get(row["kind"], "")
+    kind = {"resolution": " (lead resolution)", "bulk": " (bulk)",
+            "automation": " (marked ineligible by automation: screening stopped early)"
+            }.get(row["kind"], "")
     reason = f" ({row['reason']})" if row["reason"] else ""
     note = f" - {row['note']}" if row["note"] else ""
     return (f"Screening {row['created_at'][:10]} {STAGES[row['stage']]}, {row['reviewer']}: "
             f"{what}{reason}{kind}{note}")
 
 
+PRIORITISED = "Screening order: prioritised (active learning)"
+
+
 def screening_keywords(record: dict) -> list[str]:
     words = [f"Screening: {record['screening_status']}"]
     if record["exclusion_reason"]:
         words.append(f"Exclusion reason: {record['exclusion_reason']}")
+    if record.get("prioritised"):
+        words.append(PRIORITISED)
     return words
+
+
+def prioritised(conn) -> bool:
+    """Whether records were ever offered in priority order (a rerank was
+    written): every export then says so, with each record."""
+    return bool(conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'mscdm_retrains'"
+                             ).fetchone()[0]) and bool(conn.execute(
+        "SELECT count(*) FROM mscdm_retrains WHERE head > 0").fetchone()[0])
 
 
 def _pages(pages: str | None) -> tuple[str | None, str | None]:
@@ -196,7 +213,7 @@ def to_ris(records: list[dict]) -> str:
 
 def to_csv(records: list[dict]) -> str:
     out = io.StringIO()
-    columns = ["id", *RECORD_COLUMNS, *STATUS_COLUMNS, "decisions"]
+    columns = ["id", *RECORD_COLUMNS, *STATUS_COLUMNS, "decisions", "screening_order"]
     writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for r in records:
@@ -204,6 +221,7 @@ def to_csv(records: list[dict]) -> str:
         for column in JSON_COLUMNS:
             row[column] = "; ".join(r[column])
         row["decisions"] = "\n".join(r["decisions"])
+        row["screening_order"] = "prioritised (active learning)" if r["prioritised"] else ""
         writer.writerow(spreadsheet.neutralise_row(row))
     return out.getvalue()
 

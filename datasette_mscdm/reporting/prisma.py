@@ -19,6 +19,7 @@ progress the open records are named instead of pretending a box is final.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 
@@ -40,6 +41,13 @@ DUPLICATES_PERSON = "merged by a person (review queue)"
 _BULK_IN_FORCE = (
     "EXISTS (SELECT 1 FROM decisions d WHERE d.record_id = r.id AND d.stage = 'title_abstract'"
     f" AND d.kind = 'bulk' AND {in_force('d')})")
+# An early stop's exclusion in force: a lead stopped screening on the
+# stopping estimate (screening/priority.py) and the records nobody had
+# screened were excluded by it, unread: PRISMA's "marked as ineligible by
+# automation tools", taken out of the records screened.
+_AUTOMATION_IN_FORCE = (
+    "EXISTS (SELECT 1 FROM decisions d WHERE d.record_id = r.id AND d.stage = 'title_abstract'"
+    f" AND d.kind = 'automation' AND d.decision = 'exclude' AND {in_force('d')})")
 
 
 def identification(conn: sqlite3.Connection) -> list[dict]:
@@ -119,7 +127,9 @@ def _column_flow(conn, cte: str, params: list, member: str, has_decisions: bool)
         f"{cte}SELECT count(*) FROM records r WHERE {member} AND r.ta_status = 'excluded'"
         f" AND {_BULK_IN_FORCE}", params).fetchone()[0] if has_decisions else 0
     records = sum(ta.values())
-    automation = 0
+    automation = conn.execute(
+        f"{cte}SELECT count(*) FROM records r WHERE {member} AND r.ta_status = 'excluded'"
+        f" AND {_AUTOMATION_IN_FORCE}", params).fetchone()[0] if has_decisions else 0
     sought = ta["included"]
     not_retrieved = ft["not retrieved"]
     reports_excluded = [{"reason": reason, "records": n} for reason, n in
@@ -229,11 +239,26 @@ def prisma_counts(conn: sqlite3.Connection) -> dict:
     # Each record is one report; reports of one study are not linked to each
     # other (yet), so every included report counts as a study of its own.
     counts["reports_of_included_studies"] = counts["studies_included"]
+    counts["stopped_early"] = stopped_early(conn)
     counts["checks"] = arithmetic_checks(counts)
     counts["complete"] = not any(
         column.get(key_) for column in (counts, other)
         for key_ in ("screening_open", "assessment_open"))
     return counts
+
+
+def stopped_early(conn) -> dict | None:
+    """The early stop in force (who, when, why, and the stopping estimate it
+    was taken on), or None."""
+    if not conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'mscdm_stops'"
+                        ).fetchone()[0]:
+        return None
+    row = conn.execute("SELECT action, by, at, reason, estimate, records FROM mscdm_stops"
+                       " ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None or row[0] != "stop":
+        return None
+    return {"by": row[1], "at": row[2], "reason": row[3],
+            "estimate": json.loads(row[4]) if row[4] else None, "records": row[5]}
 
 
 def _flow_checks(c: dict, identified: int, removed: list[tuple[str, int]], label: str):

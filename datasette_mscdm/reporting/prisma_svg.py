@@ -88,6 +88,17 @@ def _identified(c: dict, column: str) -> list[dict]:
     return lines
 
 
+def _stopped_early(c: dict) -> list[dict]:
+    """Under the automation line: the criterion an early stop was taken on."""
+    stop = c.get("stopped_early")
+    if not c["removed_by_automation"] or not stop or not stop.get("estimate"):
+        return []
+    e = stop["estimate"]
+    return [line(f"screening stopped early: recall ≥ {e['recall_lower_bound']:.0%} at"
+                 f" {e['confidence']:.0%} confidence (Callaghan & Müller-Hansen 2020)",
+                 None, 2)]
+
+
 def flow_rows(c: dict) -> dict:
     """The diagram as data: per identification column its header and rows
     (phase, main box lines, side box lines), and the included box. Each
@@ -97,9 +108,10 @@ def flow_rows(c: dict) -> dict:
                line("Duplicate records removed", c["duplicates_removed"], 1)]
     removed += [line(entry["how"], entry["records"], 2)
                 for entry in c.get("duplicates_removed_by", [])]
-    removed += [line("Records marked as ineligible by automation tools",
-                     c["removed_by_automation"], 1),
-                line("Records removed for other reasons", c["removed_other_reasons"], 1)]
+    removed.append(line("Records marked as ineligible by automation tools",
+                        c["removed_by_automation"], 1))
+    removed += _stopped_early(c)
+    removed.append(line("Records removed for other reasons", c["removed_other_reasons"], 1))
     columns = [{"key": "databases", "header": HEADERS["databases"], "rows": [
         {"phase": "Identification", "main": _identified(c, "databases"), "side": removed},
         *_screening_rows(c)]}]

@@ -6,6 +6,7 @@ from .bulk import bulk_view
 from .conflicts import conflicts_view
 from .duplicates import duplicates_json, duplicates_view, unmerge_view
 from .overview import overview_view
+from .priority import resume_view, seed_view, stop_view
 from .prisma import (prisma_csv_view, prisma_json_view, prisma_png_view, prisma_svg_view,
                      prisma_view)
 from .protocol import protocol_view
@@ -20,6 +21,7 @@ ROUTES = [
     (DB + r"record/(?P<record_id>\d+)$", record_view),
     (DB + r"record/(?P<record_id>\d+)/history\.json$", history_json),
     (DB + r"record/(?P<record_id>\d+)/unmerge$", unmerge_view),
+    (DB + r"record/(?P<record_id>\d+)/seed$", seed_view),
     (DB + r"duplicates$", duplicates_view),
     (DB + r"duplicates\.json$", duplicates_json),
     (DB + r"overview$", overview_view),
@@ -30,6 +32,8 @@ ROUTES = [
     (DB + r"screen/skip$", skip_view),
     (DB + r"screen/skip\.json$", skip_json),
     (DB + r"screen/mine$", mine_view),
+    (DB + r"screen/stop$", stop_view),
+    (DB + r"screen/resume$", resume_view),
     (DB + r"screen/decisions\.json$", decisions_json),
     (DB + r"screen/undo\.json$", undo_json),
     (DB + r"screen/next\.json$", next_json),

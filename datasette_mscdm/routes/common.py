@@ -11,7 +11,7 @@ from datasette.utils.asgi import PayloadTooLarge
 from datasette.resources import DatabaseResource, TableResource
 
 from ..review_db import read, review_tables
-from ..screening import store
+from ..screening import reranker, store
 from ..screening.access import (LEAD, SCREEN, configured_protocol, current_reviewer,
                                 protocol_for, reviewer_session)
 from ..screening.store import ScreeningError
@@ -96,14 +96,20 @@ async def write_as(datasette, request, db, fn, lead: bool = False):
     Raises ScreeningError (403 not allowed or read-only, ...)."""
     session = await writer_session(datasette, request, db, lead)
     configured = configured_protocol(datasette, db.name)
+    in_force = []
 
     def run(conn):
         reviewer = store.acting_reviewer(conn, *session, lead=lead)
         protocol = store.stored_protocol(conn) or configured
+        in_force.append(protocol)
         store.ensure_order(conn, protocol)
         return fn(conn, reviewer, protocol)
 
-    return await db.execute_write_fn(run)
+    result = await db.execute_write_fn(run)
+    # A decision may have settled a record: the priority order checks
+    # whether a rerank is due (in the background; never delays this answer).
+    reranker.schedule(datasette, db, in_force[-1])
+    return result
 
 
 async def can(datasette, request, db, action: str) -> bool:
@@ -124,6 +130,7 @@ async def ready_protocol(datasette, db):
     protocol = await protocol_for(datasette, db)
     if db.is_mutable and not await read(db, lambda c: store.order_is_current(c, protocol)):
         await db.execute_write_fn(lambda conn: store.ensure_order(conn, protocol))
+    reranker.schedule(datasette, db, protocol)
     return protocol
 
 

@@ -7,11 +7,12 @@ import uuid
 from datasette import Response
 
 from ..highlight import record_links
-from ..review_db import fetch_occurrences, fetch_record, highlighter, vocabulary_groups
+from ..review_db import (fetch_occurrences, fetch_record, highlighter, read,
+                         vocabulary_groups)
 from ..screening.access import SCREEN, current_reviewer, protocol_for
 from ..screening.protocol import STAGES
 from .api import visible_history
-from ..screening import rules
+from ..screening import priority, rules
 from ..screening.store import STATUS_COLUMN, ScreeningError
 from . import inputs
 from .common import can, error_page, ready_protocol, review_database
@@ -61,6 +62,15 @@ async def record_view(datasette, request):
                 next_url=request.path)
             if reviewer and reviewer.is_lead:
                 context["reopen"] = reopenable(datasette, db, protocol, record, request.path)
+                if await read(db, priority.has_priority_tables):
+                    context["seed_action"] = (f"{datasette.urls.database(db.name)}/-/record/"
+                                              f"{record_id}/seed")
+        # A lead's "known relevant" mark would sway a blind reviewer's vote:
+        # others see it once the record is settled at title/abstract.
+        shown_to_all = not protocol.blind or record.get("ta_status") not in rules.OPEN
+        if (context.get("seed_action") or shown_to_all) and await read(
+                db, priority.has_priority_tables):
+            context["seed"] = await read(db, lambda conn: priority.seed_mark(conn, record_id))
     return Response.html(await datasette.render_template(
         "mscdm_record.html", context, request=request))
 

@@ -14,7 +14,9 @@ from ..reporting.export import EXTENSIONS, FORMATS, ExportError, export
 from ..review_db import read, vocabulary_groups
 from ..screening.access import protocol_for
 from ..screening.protocol import STAGES
-from .common import screening_database
+from ..screening.access import LEAD
+from ..screening.priority import stopping_data
+from .common import can, screening_database
 
 FORMAT_OF_EXTENSION = {extension: name for name, extension in EXTENSIONS.items()}
 FORMAT_OF_EXTENSION["json"] = "csl-json"
@@ -36,6 +38,7 @@ async def review_view(datasette, request):
     # A live review's progress runs to today; a published copy's to its last decision.
     until = datetime.datetime.now(datetime.timezone.utc).date() if db.is_mutable else None
     data = await read(db, lambda conn: dashboard_data(conn, stages, groups, blind, until))
+    data["stopping"] = await read(db, lambda conn: stopping_data(conn, protocol))
     data["charts"] = {name: {size: Markup(svg) for size, svg in sizes.items()}
                       for name, sizes in data["charts"].items()}
     base = datasette.urls.database(db.name)
@@ -44,6 +47,7 @@ async def review_view(datasette, request):
         "stages": stages, "base": base, "export_formats": EXTENSIONS, "blind": blind,
         "downloads": DOWNLOAD_ROWS, "table_url": datasette.urls.table(db.name, "records"),
         "css": datasette.urls.static_plugins("datasette_mscdm", "mscdm-reporting.css"),
+        "is_lead": await can(datasette, request, db, LEAD),
     }, request=request))
 
 

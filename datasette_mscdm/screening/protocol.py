@@ -17,7 +17,10 @@ STAGES = {"title_abstract": "Title/abstract", "full_text": "Full text"}
 CRITERIA = {"population": "Population", "intervention": "Intervention / exposure",
             "comparator": "Comparator", "outcomes": "Outcomes",
             "study_designs": "Study designs", "other": "Other criteria"}
-ORDERS = ("random", "year", "year_desc")
+ORDERS = ("random", "year", "year_desc", "priority")
+# What a record included at title/abstract and excluded at full text teaches
+# the ranker: an include of half weight (on topic; measured best) or an exclude.
+FULL_TEXT_EXCLUDED = {"half_include": 0.5, "exclude": None}
 DECISIONS = ("include", "exclude", "maybe")
 
 DEFAULT_REASONS = {
@@ -71,6 +74,21 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class Priority:
+    """How `order: priority` ranks and retrains (README "Prioritised screening")."""
+    random_share: float = 0.05       # of the offered places given to random records
+    retrain_every: int = 10          # records settled since the last retrain
+    retrain_seconds: int = 30        # or this long after it, when any was settled
+    full_text_excluded: str = "half_include"
+    recall_target: float = 0.95      # the stopping estimate's target and confidence
+    confidence: float = 0.95
+
+    @property
+    def ft_excluded_weight(self) -> float | None:
+        return FULL_TEXT_EXCLUDED[self.full_text_excluded]
+
+
+@dataclass(frozen=True)
 class Protocol:
     stages: tuple[Stage, ...] = field(default_factory=lambda: (
         Stage("title_abstract", 2, tuple(DEFAULT_REASONS["title_abstract"]), False),
@@ -80,6 +98,7 @@ class Protocol:
     order: str = "random"
     seed: int = 1
     criteria: tuple[Criterion, ...] = ()
+    priority: Priority = Priority()
 
     def stage(self, key: str) -> Stage:
         for stage in self.stages:
@@ -92,11 +111,13 @@ class Protocol:
 
     @property
     def order_signature(self) -> str:
-        return f"{self.order}:{self.seed}" if self.order == "random" else self.order
+        return f"{self.order}:{self.seed}" if self.order in ("random", "priority") else self.order
 
     def to_config(self) -> dict:
         """The protocol as the `screening:` configuration that would produce it."""
         config = {"blind": self.blind, "order": self.order, "seed": self.seed}
+        if self.order == "priority" or self.priority != Priority():
+            config["priority"] = asdict(self.priority)
         if self.criteria:
             config["criteria"] = {
                 c.key: {k: v for k, v in (("include", c.include), ("exclude", c.exclude),
@@ -129,7 +150,7 @@ def parse_protocol(config: dict | None) -> Protocol:
     if not isinstance(config, dict):
         raise ProtocolError("screening must be a mapping of the keys below")
     config = dict(config)
-    unknown = set(config) - {"blind", "order", "seed", "criteria", *STAGES}
+    unknown = set(config) - {"blind", "order", "seed", "criteria", "priority", *STAGES}
     if unknown:
         raise ProtocolError(f"unknown screening keys: {', '.join(sorted(map(str, unknown)))}")
     order = config.get("order", "random")
@@ -169,7 +190,43 @@ def parse_protocol(config: dict | None) -> Protocol:
     if not stages or stages[0].key != "title_abstract":
         raise ProtocolError("a review needs its title_abstract stage")
     return Protocol(stages=tuple(stages), blind=_bool(config.get("blind", True), "blind"),
-                    order=order, seed=seed, criteria=parse_criteria(config.get("criteria")))
+                    order=order, seed=seed, criteria=parse_criteria(config.get("criteria")),
+                    priority=parse_priority(config.get("priority")))
+
+
+def _number(config: dict, key: str, default, low, high, whole: bool):
+    value = config.get(key, default)
+    kind = int if whole else (int, float)
+    if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
+        what = "a whole number" if whole else "a number"
+        raise ProtocolError(f"priority.{key} must be {what} from {low} to {high},"
+                            f" not {shown(value)}")
+    return value
+
+
+def parse_priority(config) -> Priority:
+    """`priority:` settings (used when order is priority)."""
+    if config in (None, {}):
+        return Priority()
+    if not isinstance(config, dict):
+        raise ProtocolError("priority must be a mapping of " + ", ".join(Priority.__annotations__))
+    unknown = set(config) - set(Priority.__annotations__)
+    if unknown:
+        raise ProtocolError(f"unknown keys in priority: {', '.join(sorted(map(str, unknown)))}")
+    default = Priority()
+    full_text_excluded = config.get("full_text_excluded", default.full_text_excluded)
+    if full_text_excluded not in FULL_TEXT_EXCLUDED:
+        raise ProtocolError("priority.full_text_excluded must be one of "
+                            f"{', '.join(FULL_TEXT_EXCLUDED)}, not {shown(full_text_excluded)}")
+    return Priority(
+        random_share=float(_number(config, "random_share", default.random_share, 0, 0.5, False)),
+        retrain_every=_number(config, "retrain_every", default.retrain_every, 1, 10_000, True),
+        retrain_seconds=_number(config, "retrain_seconds", default.retrain_seconds, 0, 86_400,
+                                True),
+        full_text_excluded=full_text_excluded,
+        recall_target=float(_number(config, "recall_target", default.recall_target, 0.5, 0.99,
+                                    False)),
+        confidence=float(_number(config, "confidence", default.confidence, 0.5, 0.999, False)))
 
 
 def _storable(text: str) -> bool:

@@ -295,7 +295,10 @@ def ensure_order(conn, protocol: Protocol) -> None:
     if row and row[0] == signature and row[1] >= max_id:
         return
     after = row[1] if row and row[0] == signature else 0
-    if protocol.order == "random":
+    if protocol.order in ("random", "priority"):
+        # Priority order starts as the random order; each rerank then writes
+        # its head in front (screening/priority.py), and records loaded later
+        # wait at random places after it until the next rerank ranks them.
         conn.create_function("mscdm_random_key", 2, _random_key, deterministic=True)
         conn.execute("UPDATE records SET screen_order = mscdm_random_key(?, id) WHERE id > ?",
                      [protocol.seed, after])
@@ -510,8 +513,8 @@ def undo_last(conn, protocol: Protocol, reviewer: Reviewer, stage: str,
         # merged record was not made just now, and the original stays with
         # the record merged away (a lead undoes both by unmerging).
         " AND d.carried_from IS NULL AND EXISTS (SELECT 1 FROM records r WHERE r.id = d.record_id)"
-        f" AND d.decision NOT IN ('undo', 'reopen') AND {in_force('d')}"
-        " ORDER BY d.id DESC LIMIT 1", [reviewer.name, stage]).fetchone()
+        f" AND d.decision NOT IN ('undo', 'reopen') AND d.kind != 'automation'"
+        f" AND {in_force('d')} ORDER BY d.id DESC LIMIT 1", [reviewer.name, stage]).fetchone()
     if row is None:
         raise ScreeningError("nothing of yours to undo at this stage", 409)
     target, record_id, kind = row
