@@ -1,13 +1,14 @@
 """Blind-safe prioritisation, as an invariance: two reviews that differ only
-in one reviewer's vote on a record still open offer the other reviewer the
-same next record (and the same whole order), through the real pipeline:
-votes -> status rules -> training labels -> rerank -> frozen offer order."""
+in one reviewer's vote on a record still open (its value, or whether it was
+cast) offer the other reviewer the same next record and the same whole
+order, through the real pipeline: votes -> status rules -> training labels
+-> rerank. Negative controls show the test has teeth: learning from open
+votes, or freezing a record's rank at its first vote, moves the order."""
 
 import numpy as np
 import pytest
 
-from datasette_mscdm.ranking.blind import (RecordOutcome, next_for, offer_order,
-                                           training_labels)
+from datasette_mscdm.ranking.blind import RecordOutcome, training_labels
 from datasette_mscdm.ranking.features import FeatureStore, record_text
 from datasette_mscdm.ranking.labelled import read_labelled
 from datasette_mscdm.ranking.live import rerank
@@ -28,14 +29,20 @@ def corpus():
     return store, truth
 
 
-class Review:
-    """Votes as the decisions table would hold them, replayed in order; the
-    order is reranked after every vote and each record's rank frozen at its
-    first vote."""
+def offered_first(order, needs):
+    wanted = set(needs)
+    return next((record for record in order if record in wanted), None)
 
-    def __init__(self, store, labels_rule):
+
+class Review:
+    """Votes as the decisions table would hold them, replayed in order, the
+    order reranked after every vote. `freeze`: keep each record at the rank
+    it had at its first vote (what issue 14 suggested; a negative control)."""
+
+    def __init__(self, store, labels_rule, freeze=False):
         self.store = store
         self.labels_rule = labels_rule
+        self.freeze = freeze
         self.rows: dict[int, list[dict]] = {}
         self.frozen: dict[int, int] = {}
         self.next_id = 1
@@ -45,7 +52,7 @@ class Review:
         return rules.stage_status(self.rows.get(record, []), REQUIRED)[0]
 
     def vote(self, record, reviewer, decision):
-        if record not in self.frozen:
+        if self.freeze and record not in self.frozen:
             self.frozen[record] = self.order.index(record)
         self.rows.setdefault(record, []).append(
             {"id": self.next_id, "reviewer": reviewer, "decision": decision, "reason": None,
@@ -56,14 +63,19 @@ class Review:
     def rerank(self):
         ids, labels, weights = self.labels_rule(self)
         result = rerank(self.store, ids, labels, weights, seed=1)
-        ranking = list(result.order) if result is not None else list(self.store.ids)
-        self.order = offer_order(ranking, self.frozen)
+        ranking = [int(r) for r in (result.order if result is not None else self.store.ids)]
+        if self.frozen:
+            held = sorted((rank, record) for record, rank in self.frozen.items())
+            ranking = [r for r in ranking if r not in self.frozen]
+            for rank, record in held:
+                ranking.insert(min(rank, len(ranking)), record)
+        self.order = ranking
 
-    def next_for(self, reviewer):
-        needs = [r for r in self.store.ids
-                 if self.status(r) in rules.OPEN
+    def next_for(self, reviewer, passing=()):
+        needs = [int(r) for r in self.store.ids
+                 if self.status(r) in rules.OPEN and int(r) not in passing
                  and reviewer not in rules.votes(self.rows.get(r, []))]
-        return next_for(self.order, needs)
+        return offered_first(self.order, needs)
 
 
 def settled_labels(review):
@@ -84,22 +96,30 @@ def leaky_labels(review):
     return ids, labels, None
 
 
-def play(store, truth, labels_rule, open_vote=None):
+def play(store, truth, labels_rule, open_vote=None, freeze=False):
     """alice and bob settle 30 records (voting the truth), then alice alone
-    votes on 6 more, one of which (`open_vote` = (record, decision)) varies."""
-    review = Review(store, labels_rule)
+    votes on 6 more, one of which (`open_vote` = (position, decision), the
+    decision None for no vote at all) varies; bob and alice go on settling
+    5 more records afterwards, so the order is reranked on new labels."""
+    review = Review(store, labels_rule, freeze)
     for _ in range(15):
         record = review.next_for("alice")
         review.vote(record, "alice", "include" if truth[record] else "exclude")
         review.vote(record, "bob", "include" if truth[record] else "exclude")
     alone = []
     for _ in range(6):
-        record = review.next_for("alice")
+        # alice's next record, passing over one she left without a vote.
+        record = review.next_for("alice", passing=alone)
         decision = "include" if truth[record] else "exclude"
-        if open_vote and open_vote[0] == len(alone):
-            decision = open_vote[1]
-        review.vote(record, "alice", decision)
         alone.append(record)
+        if open_vote and open_vote[0] == len(alone) - 1:
+            decision = open_vote[1]
+        if decision is not None:
+            review.vote(record, "alice", decision)
+    for _ in range(5):
+        record = review.next_for("carol", passing=alone)
+        review.vote(record, "bob", "include" if truth[record] else "exclude")
+        review.vote(record, "carol", "include" if truth[record] else "exclude")
     return review, alone
 
 
@@ -108,7 +128,7 @@ def test_one_open_vote_never_changes_what_the_other_reviewer_is_offered(corpus):
     base, alone = play(store, truth, settled_labels)
     assert any(truth[r] for r in base.rows) and base.next_for("bob") is not None
     for position in range(len(alone)):
-        for decision in ("include", "exclude", "maybe"):
+        for decision in ("include", "exclude", "maybe", None):
             other, other_alone = play(store, truth, settled_labels, (position, decision))
             assert other_alone == alone
             assert other.next_for("bob") == base.next_for("bob")
@@ -128,16 +148,17 @@ def test_the_invariance_test_catches_a_leaky_rule(corpus):
     assert differs
 
 
-def test_a_record_keeps_its_rank_from_its_first_vote():
-    ranking = [5, 4, 3, 2, 1]
-    assert offer_order(ranking, {}) == ranking
-    assert offer_order(ranking, {1: 0, 3: 3}) == [1, 5, 4, 3, 2]
-    assert offer_order([1, 2, 3, 4, 5], {1: 0, 3: 3}) == [1, 2, 4, 3, 5]
-    # Two frozen at one rank: by rank, then id; ranks past the end go last.
-    assert offer_order(ranking, {2: 0, 1: 0}) == [1, 2, 5, 4, 3]
-    assert offer_order(ranking, {1: 99, 7: 0}) == [5, 4, 3, 2, 1]
-    order = offer_order(list(range(100)), {50: 3, 7: 90})
-    assert order.index(50) == 3 and order.index(7) == 90 and sorted(order) == list(range(100))
+def test_freezing_a_rank_at_the_first_vote_would_tell_that_someone_voted(corpus):
+    # Negative control for issue 14's suggestion: with ranks frozen at the
+    # first vote, a record alice voted on stays where it was, while the same
+    # record unvoted moves with the reranks that follow.
+    store, truth = corpus
+    base, alone = play(store, truth, settled_labels, freeze=True)
+    differs = False
+    for position in range(len(alone)):
+        other, _ = play(store, truth, settled_labels, (position, None), freeze=True)
+        differs |= other.order != base.order
+    assert differs
 
 
 def test_training_labels_use_settled_statuses_only():

@@ -1,7 +1,7 @@
-"""Prioritised screening (issue 14, phase 1): the ranker, its simulation,
-the stopping estimate, cold start and the blind-safe offer order.
+"""Prioritised screening (issue 14): the ranker, its simulation, the
+stopping estimate, cold start and the blind-safe labels.
 
-What the live server calls (phase 2):
+What the live server calls (screening/priority.py, screening/reranker.py):
 
 - features.FeatureStore: build(ids, texts) once per review, add(ids, texts)
   for records loaded later, needs_rebuild(), to_bytes()/from_bytes().
@@ -11,8 +11,6 @@ What the live server calls (phase 2):
   exclude_terms, settings, seed) -> RerankResult (order of every record,
   mode "model" or "cold start", and what to record about the retrain), or
   None when there is nothing to rank by.
-- blind.offer_order(ranking, frozen_ranks): the order to offer, each record
-  kept at the rank it had at its first vote; blind.next_for(order, needs).
 - stopping.stopping_estimate(labels_in_order, records): includes found,
   screened since the last include, the most includes that can remain and
   the recall that supports at a confidence level, and whether the

@@ -1,14 +1,15 @@
 """The feature store: every record's text vectorised once (TF-IDF), records
 loaded later added without touching the rest, and the whole saved as bytes.
 
-The server keeps one store per review database: `FeatureStore.build` on the
-records at the first rerank, `add` for records loaded since (transformed with
-the vocabulary and IDF weights fitted then; words new to the store are
-ignored until a rebuild), `needs_rebuild` when so many records came after the
-fit that the weights are stale, and `to_bytes`/`from_bytes` to keep it in the
-database. Serialised as a NumPy .npz archive read with allow_pickle=False:
-bytes from a database are data, never code (a pickle would run whatever a
-tampered database held).
+The server's rerank worker keeps one store per review database in memory
+(screening/reranker.py): `FeatureStore.build` on the records at the first
+rerank, `add` for records loaded since (transformed with the vocabulary and
+IDF weights fitted then; words new to the store are ignored until a
+rebuild), `needs_rebuild` when so many records came after the fit that the
+weights are stale. `to_bytes`/`from_bytes` save a store for tools (a NumPy
+.npz archive read with allow_pickle=False: bytes are data, never code, as a
+pickle would not be); the server does not store it in the review database
+(a 100k review's is 180 MB, written while decisions would wait).
 """
 
 from __future__ import annotations

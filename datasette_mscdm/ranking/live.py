@@ -1,12 +1,12 @@
 """The ranker the server runs, and `mscdm simulate` with it (same code).
 
-Phase 2 calls, per review database:
+The server (screening/reranker.py) calls, per review database:
 
     store = FeatureStore.build(ids, texts)        # once; store.to_bytes() to keep it
     store.add(new_ids, new_texts)                 # records loaded later
     ids, labels, weights = blind.training_labels(outcomes)
     result = rerank(store, ids, labels, weights, criteria=..., include_terms=...)
-    order = blind.offer_order(list(result.order), frozen_ranks)
+    head = priority.choose_head(result.order, candidates, share, seed)
 
 `rerank` falls back to the cold-start order (criteria and highlight terms)
 while there is no include to learn from, and returns None when there is
