@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from .markup import clean_inline, html_to_text, tidy
+from .markup import PARAGRAPH, WRAP, clean_inline, html_to_text, tidy
 
 __all__ = ["Record", "clean_inline", "html_to_text", "normalise_doi", "find_doi"]
 
@@ -78,26 +78,38 @@ class Record:
     extra: dict[str, Any] = field(default_factory=dict)
     # Problems with this record that did not stop it loading.
     warnings: list[str] = field(default_factory=list)
+    # How the format wrote its text, set by the format module: False when its
+    # text is already decoded text (XML text nodes, where `&lt;label&gt;` was
+    # written for "<label>"): nothing in it is read as markup.
+    markup: bool = True
+    # What a single line break inside a value is: WRAP (a word wrap, as in
+    # BibTeX) or PARAGRAPH (tables, JSON and XML, whose writers never wrap).
+    line_breaks: str = WRAP
 
     def finish(self) -> "Record":
         """Normalise fields in place after a format module filled them.
         Text fields lose their markup; identifiers and links are only
         trimmed; a DOI field that holds no valid DOI is kept in extra."""
-        self.title = clean_inline(self.title)
-        self.abstract = html_to_text(self.abstract) if self.abstract else None
-        self.abstract = self.abstract or None
-        self.authors = [a for a in (clean_inline(a) for a in self.authors) if a]
+        markup = self.markup
+
+        def inline(value):
+            return clean_inline(value, markup=markup)
+
+        self.title = inline(self.title)
+        self.abstract = (html_to_text(self.abstract, markup=markup, line_breaks=self.line_breaks)
+                         if self.abstract else None)
+        self.authors = [a for a in (inline(a) for a in self.authors) if a]
         if not self.first_author and self.authors:
             self.first_author = self.authors[0]
-        self.journal = clean_inline(self.journal)
+        self.journal = inline(self.journal)
         self._finish_doi()
         self.pmid = normalise_pmid(self.pmid)
         self.pmcid = normalise_pmcid(self.pmcid)
-        self.keywords = dedupe_list(clean_inline(k) for k in self.keywords)
-        self.publication_types = dedupe_list(clean_inline(t) for t in self.publication_types)
-        self.claims = [c for c in (clean_inline(c) for c in self.claims) if c]
+        self.keywords = dedupe_list(inline(k) for k in self.keywords)
+        self.publication_types = dedupe_list(inline(t) for t in self.publication_types)
+        self.claims = [c for c in (inline(c) for c in self.claims) if c]
         for name in ("volume", "issue", "pages", "language"):
-            setattr(self, name, clean_inline(getattr(self, name)))
+            setattr(self, name, inline(getattr(self, name)))
         self.url, self.pdf_url = tidy(self.url), tidy(self.pdf_url)
         if self.year is None and self.publication_date:
             self.year = parse_year(self.publication_date)

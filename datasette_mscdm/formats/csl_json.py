@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+from ..markup import PARAGRAPH
 from ..records import Record, parse_int, parse_year, split_keywords
 from ..textio import LoadError
 from . import Parsed
@@ -121,7 +122,7 @@ def to_record(item: dict) -> Record:
     def take(key):
         return rest.pop(key, None)
 
-    record = Record()
+    record = Record(line_breaks=PARAGRAPH)  # JSON strings are never wrapped
     record.title = take("title")
     record.authors = [n for n in (_name(p) for p in take("author") or []) if n]
     record.journal = take("container-title")

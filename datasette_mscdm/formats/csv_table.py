@@ -12,6 +12,7 @@ import csv
 import re
 
 from .. import spreadsheet
+from ..markup import PARAGRAPH
 from ..records import (Record, find_doi, join_pages, normalise_doi, parse_int,
                        parse_open_access, parse_year, split_authors, split_list, split_terms)
 from ..textio import LoadError
@@ -206,7 +207,7 @@ class _Columns:
 def to_record(row: dict[str, str]) -> Record:
     columns = _Columns(row)
     first = columns.first
-    record = Record()
+    record = Record(line_breaks=PARAGRAPH)  # a writer of cells never wraps lines
     record.title = first("title")
     record.abstract = first("abstract")
     record.authors = split_authors(first("authors"))

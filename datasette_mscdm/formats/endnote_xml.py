@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from ..markup import PARAGRAPH
 from ..records import Record, find_doi, normalise_doi, parse_year
 from . import Parsed
 from .xmlread import Used, flatten_unused, iter_records, text_of
@@ -32,7 +33,8 @@ def _texts(elem, path, used):
 
 def to_record(elem: ET.Element) -> Record:
     used = Used()
-    record = Record()
+    # Text nodes are text; EndNote separates paragraphs with a line break (&#xD;).
+    record = Record(markup=False, line_breaks=PARAGRAPH)
     ref_type = elem.find("ref-type")
     if ref_type is not None and (ref_type.get("name") or (ref_type.text or "").strip()):
         if ref_type.get("name"):
