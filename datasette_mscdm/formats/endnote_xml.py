@@ -33,7 +33,9 @@ def _texts(elem, path, used):
 
 def to_record(elem: ET.Element) -> Record:
     used = Used()
-    # Text nodes are text; EndNote separates paragraphs with a line break (&#xD;).
+    # Text nodes are text. EndNote, Zotero and Mendeley write a value's
+    # paragraphs one per line (`&#xD;` or a line feed) and never indent inside
+    # a value (PubMed XML does, so there a line break is white space).
     record = Record(markup=False, line_breaks=PARAGRAPH)
     ref_type = elem.find("ref-type")
     if ref_type is not None and (ref_type.get("name") or (ref_type.text or "").strip()):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from ..markup import PARAGRAPH
 from ..records import Record, normalise_doi, parse_year
 from . import Parsed
 from .xmlread import Used, flatten_unused, iter_records, text_of
@@ -86,8 +85,9 @@ def mesh_headings(citation: ET.Element, used: Used) -> list[dict]:
 def to_record(elem: ET.Element) -> Record:
     used = Used()
     # Text nodes are text (`&lt;label&gt;` is "<label>"); inline elements
-    # (<i>, <sub>, MathML) are read by text_of already.
-    record = Record(database="PubMed", markup=False, line_breaks=PARAGRAPH)
+    # (<i>, <sub>, MathML) are read by text_of already. A line break inside
+    # an AbstractText is the file's indentation: paragraphs are AbstractTexts.
+    record = Record(database="PubMed", markup=False)
     citation = elem if elem.tag == "MedlineCitation" else elem.find("MedlineCitation")
     if elem.tag == "PubmedBookArticle":
         citation = elem.find("BookDocument")

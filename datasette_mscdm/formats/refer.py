@@ -35,7 +35,7 @@ def parse_line(line: str):
 
 def parse(stream):
     for tagged in read_tagged(stream, parse_line, starts=None, blank_ends=True, joiner="\n\n"):
-        yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line)
+        yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line, tagged.warning)
 
 
 def to_record(bag: FieldBag) -> Record:

@@ -91,10 +91,11 @@ def parse(stream):
         ends=lambda tag: tag in ("ER", "EF"),
         joiner="\n",
         list_tags=MULTI,
+        file_tags={"FN", "VR", "EF"},
     ):
         pairs = [(tag, join_lines(value.split("\n")) if "\n" in value else value)
                  for tag, value in tagged.fields]
-        yield Parsed(to_record(FieldBag(pairs)), tagged.raw, tagged.line)
+        yield Parsed(to_record(FieldBag(pairs)), tagged.raw, tagged.line, tagged.warning)
 
 
 def to_record(bag: FieldBag) -> Record:
