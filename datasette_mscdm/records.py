@@ -257,6 +257,33 @@ def _doi_in_text(text: str) -> str | None:
     return normalise_doi(doi)
 
 
+# A source that is MEDLINE/PubMed: its accession number is the PMID. EndNote
+# writes "DP  - NLM" for records it fetched from PubMed.
+_PUBMED_SOURCE = re.compile(r"medline|pubmed|\bnlm\b", re.IGNORECASE)
+_PMID = re.compile(r"(?:PMID|PubMed ID)?\s*:?\s*(\d{1,8})", re.IGNORECASE)
+
+
+def pmid_in_accession(accession: str | None, *sources: str | None,
+                      assume_pubmed: bool = False) -> str | None:
+    """The PMID an accession number holds: `PMID:n` whatever the source, or a
+    bare 1-8 digit number when the record's database says MEDLINE/PubMed
+    (Embase's, PsycINFO's and WoS's accession numbers are their own), or
+    when assume_pubmed and no database is named (a table's accession column:
+    PMIDs are the only accession numbers of 1-8 bare digits)."""
+    value = (accession or "").strip()
+    if not value:
+        return None
+    if value.upper().startswith(("PMID", "PUBMED ID")):
+        match = _PMID.fullmatch(value)
+        return match.group(1) if match else None
+    if value.isdigit() and len(value) <= 8:
+        named = [source for source in sources if source and source.strip()]
+        if any(_PUBMED_SOURCE.search(source) for source in named) or (
+                assume_pubmed and not named):
+            return value
+    return None
+
+
 def normalise_pmid(value: Any) -> str | None:
     if value is None:
         return None
@@ -369,16 +396,41 @@ def split_list(value: str | None, separators: str = ";") -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+# Words that make a name an organisation's ("Centers for Disease Control and
+# Prevention", "World Health Organization"): its " and " joins no two people.
+ORGANISATION_WORDS = frozenset("""
+for of the on in at organization organisation institute institutes society association group
+groups center centers centre centres committee council department university agency
+collaboration collaborative collaborators consortium foundation ministry network prevention
+research health trial trials study investigators board office national international federation
+college academy services service program programme alliance team working force panel care
+hospital medicine clinic school unit union commission division bureau corporation company inc
+ltd
+""".split())
+
+
+def is_person_name(name: str) -> bool:
+    """Could this be one person's name (not an organisation's)?"""
+    words = name.replace(",", " ").split()
+    return 0 < len(words) <= 5 and not any(
+        word.lower().strip(".()") in ORGANISATION_WORDS for word in words)
+
+
 def split_authors(value: str | None) -> list[str]:
     """An author list in one string: `A; B`, `A and B` (BibTeX), Vancouver
     `Liu R., Adler D.G.`, `Labanski, A., Langhorst, J.` or `Ju-El Kim, Jong-Won Lee`.
-    A lone `Smith, John` stays one author."""
+    A lone `Smith, John` stays one author, and so does an organisation whose
+    name holds "and" (`Centers for Disease Control and Prevention`)."""
     if not value or not value.strip():
         return []
     if ";" in value:
         return split_list(value, ";")
     if re.search(r"\s+and\s+", value):
-        return [a.strip() for a in re.split(r"\s+and\s+", value) if a.strip()]
+        parts = [a.strip() for a in re.split(r"\s+and\s+", value) if a.strip()]
+        if all(is_person_name(part) for part in parts):
+            return parts
+        if not is_person_name(value) and "," not in value:
+            return [value.strip()]
     pieces = []
     for piece in (p.strip() for p in value.split(",")):
         if pieces and _SUFFIX.match(piece):

@@ -11,6 +11,7 @@ from ..markup import PARAGRAPH
 from ..records import Record, parse_int, parse_year, split_keywords
 from ..textio import LoadError
 from . import Parsed
+from .json_lines import unique_keys
 
 NAME = "csl-json"
 LABEL = "CSL-JSON"
@@ -32,7 +33,7 @@ def parse(stream):
     # dependency for no gain at these sizes).
     text = stream.read()
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as error:
         raise LoadError(f"malformed JSON: {error.msg}",
                         f"line {error.lineno}, column {error.colno}") from error

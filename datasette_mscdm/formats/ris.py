@@ -9,7 +9,8 @@ import re
 
 import rispy
 
-from ..records import Record, find_doi, join_pages, normalise_doi, parse_int, parse_year
+from ..records import (Record, find_doi, join_pages, normalise_doi, parse_int, parse_year,
+                       pmid_in_accession)
 from . import Parsed
 from .tagged import FieldBag, read_tagged
 
@@ -40,10 +41,6 @@ TYPE_NAMES = dict(rispy.TYPE_OF_REFERENCE_MAPPING)
 # one note, so it joins like any other text.
 LIST_TAGS = frozenset(rispy.LIST_TYPE_TAGS) - {"N1"} | {"L1", "L2", "L3", "L4"}
 
-# A source that is MEDLINE/PubMed: its accession number (AN) is the PMID.
-# EndNote writes "DP  - NLM" for records it fetched from PubMed.
-_PUBMED_SOURCE = re.compile(r"medline|pubmed|\bnlm\b", re.IGNORECASE)
-_PMID = re.compile(r"(?:PMID|PubMed ID)?\s*:?\s*(\d{1,8})", re.IGNORECASE)
 
 # Reference types whose secondary title (T2) is the periodical.
 PERIODICAL_TYPES = (None, "JOUR", "JFULL", "MGZN", "NEWS", "EJOUR", "INPR", "ABST")
@@ -155,22 +152,6 @@ def journal_tags(ref_type: str | None, ebsco: bool) -> tuple[str, ...]:
 
 def is_ebsco(bag: FieldBag) -> bool:
     return any("ebsco" in (bag.peek(tag) or "").lower() for tag in ("DP", "DB", "UR", "L2"))
-
-
-def pmid_in_accession(accession: str | None, *sources: str | None) -> str | None:
-    """The PMID an accession number (AN) holds: `PMID:n` whatever the source,
-    or a bare 1-8 digit number when the record's database (DB/DP) is
-    MEDLINE/PubMed (Embase's, PsycINFO's and WoS's ANs are their own)."""
-    value = (accession or "").strip()
-    if not value:
-        return None
-    if value.upper().startswith(("PMID", "PUBMED ID")):
-        match = _PMID.fullmatch(value)
-        return match.group(1) if match else None
-    if value.isdigit() and len(value) <= 8 and any(
-            _PUBMED_SOURCE.search(source or "") for source in sources):
-        return value
-    return None
 
 
 def infer_database(bag: FieldBag) -> str | None:
