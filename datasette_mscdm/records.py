@@ -24,6 +24,7 @@ LIST_FIELDS = ("authors", "keywords", "publication_types", "claims", "mesh")
 # Where a DOI field's value goes when it is not a DOI (with a warning), or
 # when it holds more than one DOI (the first is the record's DOI).
 INVALID_DOI_KEY = "DOI (not a valid DOI, as given)"
+INVALID_PMID_KEY = "PMID (not a valid PMID, as given)"
 LISTED_DOIS_KEY = "DOI (as given)"
 # How tables write a missing value (R's NA, pandas' nan).
 MISSING = {"na", "n/a", "nan", "null", "none", "-", "--"}
@@ -103,7 +104,7 @@ class Record:
             self.first_author = self.authors[0]
         self.journal = inline(self.journal)
         self._finish_doi()
-        self.pmid = normalise_pmid(self.pmid)
+        self._finish_pmid()
         self.pmcid = normalise_pmcid(self.pmcid)
         self.keywords = dedupe_list(inline(k) for k in self.keywords)
         self.publication_types = dedupe_list(inline(t) for t in self.publication_types)
@@ -128,6 +129,16 @@ class Record:
                 self.warnings.append(f"not a valid DOI, kept in extra: {str(given)!r}")
         if self.doi is None:
             self.doi = normalise_doi(self.doi_elsewhere)
+
+    def _finish_pmid(self):
+        given = self.pmid
+        self.pmid = normalise_pmid(given)
+        if self.pmid is None and given is not None and str(given).strip().lower() not in MISSING:
+            # Never cut to the digits that fit (a 10-digit Embase number is no PMID).
+            self.extra[INVALID_PMID_KEY] = str(given)
+            self.warnings.append(f"not a valid PMID, kept in extra: {str(given)!r}")
+        if self.pmid is None and self.url:
+            self.pmid = pmid_in_url(self.url)  # a PubMed link names the PMID
 
     def missing_fields(self) -> list[str]:
         return [name for name in ESSENTIAL_FIELDS if not getattr(self, name)]
@@ -284,11 +295,30 @@ def pmid_in_accession(accession: str | None, *sources: str | None,
     return None
 
 
+_PUBMED_URL = re.compile(
+    r"^https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,8})/?$",
+    re.IGNORECASE)
+
+
+def pmid_in_url(url: str) -> str | None:
+    """The PMID of a link to a PubMed record (and of nothing else)."""
+    match = _PUBMED_URL.match(url.strip())
+    return match.group(1) if match else None
+
+
+# A PMID as sources write it: "33712345", "PMID: 33712345", "33712345 [PubMed]".
+# PMIDs have 1-8 digits (the largest is below 50 million).
+_PMID_VALUE = re.compile(r"(?:PMID|PubMed\s*ID)?\s*:?\s*(\d{1,8})(?:\.0)?\s*(?:\[[^\]]*\])?",
+                         re.IGNORECASE)
+
+
 def normalise_pmid(value: Any) -> str | None:
+    """The PMID the value is, without leading zeros; None when the value is
+    not one PMID (never the first digits of a longer number)."""
     if value is None:
         return None
-    match = re.search(r"\d{1,9}", str(value))
-    return str(int(match.group(0))) if match else None
+    match = _PMID_VALUE.fullmatch(str(value).strip())
+    return str(int(match.group(1))) if match and int(match.group(1)) else None
 
 
 def normalise_pmcid(value: Any) -> str | None:

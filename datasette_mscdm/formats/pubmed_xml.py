@@ -139,9 +139,11 @@ def to_record(elem: ET.Element) -> Record:
             continue
         used.consume(article_id, "IdType")
     record.language = text_of(article.find("Language"), used)
-    record.publication_types = [
-        t for t in (text_of(p, used) for p in article.findall("PublicationTypeList/PublicationType")) if t
-    ]
+    # A book document lists its publication types outside a PublicationTypeList.
+    types = (article.findall("PublicationTypeList/PublicationType")
+             or citation.findall("PublicationTypeList/PublicationType")
+             or citation.findall("PublicationType"))
+    record.publication_types = [t for t in (text_of(p, used) for p in types) if t]
     record.mesh = mesh_headings(citation, used)
     record.keywords = [
         t for t in (text_of(k, used) for k in citation.findall("KeywordList/Keyword")) if t
