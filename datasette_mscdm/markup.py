@@ -230,6 +230,11 @@ _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 # even after a single line break.
 _LABEL_LINE = re.compile(r"[A-Z][A-Za-z]+(?:[ /&,-]{1,3}[A-Za-z]+){0,4}\s?:(?:\s|$)")
 
+def starts_labelled_section(line: str) -> bool:
+    """Does the line start a labelled section of a structured abstract?"""
+    return bool(_LABEL_LINE.match(line)) and len(line.split(":", 1)[0]) <= 40
+
+
 # How a single line break in a value is read (a blank line is always a
 # paragraph break):
 WRAP = "wrap"  # a word wrap, unless the next line starts a labelled section
@@ -253,7 +258,7 @@ def _paragraphs(text: str, line_breaks: str) -> str | None:
             continue
         current: list[str] = []
         for line in lines:
-            if current and line and _LABEL_LINE.match(line) and len(line.split(":", 1)[0]) <= 40:
+            if current and line and starts_labelled_section(line):
                 paragraphs.append(" ".join(current))
                 current = []
             if line:
