@@ -314,6 +314,8 @@ class Loader:
         if position == 0:
             raise LoadError(f"no records found in this {module.LABEL} file", "whole file")
         self._flush_pending()
+        if facts.warning:
+            result.warnings.insert(0, f"whole file: {facts.warning}")
         result.queued = self.matcher.queued_total - queued_before
         result.records = position
         result.database = named or (databases.most_common(1)[0][0] if databases else None)

@@ -1,16 +1,28 @@
 """Plain text from text that may hold HTML, JATS or MathML markup.
 
-Only real markup is removed: a `<` starts a tag only when the rest up to `>`
-is shaped like a tag (a name, then attributes with values) and the name is
-one this module knows (HTML, JATS, MathML, the inline tags of Scopus and
-Crossref, with or without a `jats:` or `mml:` prefix) or one the same text
-also closes (a publisher's own `<bi>...</bi>`). Every other `<` and `>` is
-text, as in "p < 0.001", "c.126C > A", "<greater than or equal
-to>" or "<http://example.org>". Entities (`&lt;`, `&amp;`) are decoded.
+Only real markup is removed, and a field is read as markup only when it
+shows real markup: a tag this module knows (HTML, JATS, MathML, the inline
+tags of Scopus and Crossref, with or without a `jats:` or `mml:` prefix)
+that the same text also closes (`<i>...</i>`), a known tag written
+self-closing (`<br/>`), HTML's bare `<br>`, a comment, or a closed tag with
+attributes (`<Emphasis Type="Italic">...</Emphasis>`). In such a field, a
+publisher's own closed tags (`<URLREF>...</URLREF>`) and the known tags HTML
+leaves unclosed (`<p>`, `<li>`, `<br>`, `<img ...>`) are markup too. Every
+other `<` and `>` is text: "p < 0.001", "c.126C > A", "<greater than or
+equal to>", "<http://example.org>", "genotype <TT> carriers", "run <input>",
+and a `<label>` or `<style>` nobody closes, which therefore can never
+swallow the text after it.
+
+Text that a format already decoded (an XML text node, where the file wrote
+`&lt;label&gt;`) is never read as markup at all (`markup=False`).
+
+Entities are decoded only when they end with `;` (`&amp;`, `&#8211;`):
+HTML's legacy forms without one would turn "?a=1&copy=2&para=3" into
+"?a=1©=2¶=3".
 
 html.parser does the parsing (not lxml.html) because it never builds a tree,
 tolerates broken markup and knows nothing of scripts; what it cannot know is
-which `<` is markup in text written by people, hence the tag vocabulary.
+which `<` is markup in text written by people, hence the rules above.
 """
 
 from __future__ import annotations
@@ -55,49 +67,94 @@ mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder munderover non
 KNOWN_TAGS = frozenset(HTML_TAGS + JATS_TAGS + SOURCE_TAGS + MATHML_TAGS)
 # Namespace prefixes whose every element is markup.
 MARKUP_PREFIXES = ("jats", "mml", "m", "xlink", "xhtml", "html", "ali")
+# Known tags that HTML writes without a closing tag. They count as markup
+# only in a field that has other real markup ("run <input>" and "<p and y>"
+# in plain text are text).
+UNCLOSED_IN_HTML = frozenset("p li br hr img wbr dd dt tr td th col source area".split())
 
 _ATTRIBUTES = r"""(?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))*\s*/?"""
 # Anything shaped like a tag: <name attr="v">, </name>, <name/>,
-# <prefix:name ...>; or a comment. Whether it is markup depends on its name.
+# <prefix:name ...>; or a comment. Whether it is markup depends on the rules above.
 _TAG_SHAPE = re.compile(
     rf"<(?:(/?)([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)?)(?=[\s/>]){_ATTRIBUTES}>|!--.*?-->)",
     re.DOTALL)
-_CLOSING_TAG = re.compile(r"</([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)?)\s*>")
 _LT = re.compile("<")
+# An `&` that starts no entity ended by `;` is text (a URL's query string).
+_BARE_AMPERSAND = re.compile(r"&(?!#\d+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+_ENTITY_WITH_SEMICOLON = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+# An entity left after decoding: the source escaped its text twice
+# ("p &amp;lt; 0.05", as some OpenAlex and IEEE abstracts are).
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-fA-F]+);")
 
 
-def _closed_names(text: str) -> set[str]:
-    """Names of the tags the text closes (`</bi>`): a publisher's own inline
-    tag is markup when the text also closes it."""
-    return {name.lower() for name in _CLOSING_TAG.findall(text)} if "</" in text else set()
+def decode_entities(text: str) -> str:
+    """Character references ended by `;` decoded; a bare `&` stays."""
+    if "&" not in text:
+        return text
+    return _ENTITY_WITH_SEMICOLON.sub(lambda m: html.unescape(m.group(0)), text)
 
 
-def _is_markup(tag: re.Match, closed: set[str]) -> bool:
-    name = tag.group(2)
-    if name is None:
-        return True  # a comment
-    prefix, _, local = name.lower().rpartition(":")
-    return (prefix in MARKUP_PREFIXES or local in KNOWN_TAGS or name.lower() in closed)
+def _is_known(name: str) -> bool:
+    prefix, _, local = name.rpartition(":")
+    return prefix in MARKUP_PREFIXES or local in KNOWN_TAGS
+
+
+def markup_tags(text: str) -> list[re.Match]:
+    """The tags of the text that are markup (see the module docstring), in
+    order; [] when the text shows no real markup."""
+    if "<" not in text:
+        return []
+    tokens = list(_TAG_SHAPE.finditer(text))
+    if not tokens:
+        return []
+    names = [(t.group(2) or "").lower() for t in tokens]
+    paired = [t.group(2) is None for t in tokens]  # a comment stands alone
+    open_tags: list[int] = []
+    for index, token in enumerate(tokens):
+        name = names[index]
+        if not name:
+            continue
+        if token.group(1):  # </name>: closes the nearest open tag of that name
+            for depth in range(len(open_tags) - 1, -1, -1):
+                if names[open_tags[depth]] == name:
+                    paired[index] = paired[open_tags[depth]] = True
+                    del open_tags[depth:]
+                    break
+        elif not token.group(0).endswith("/>"):
+            open_tags.append(index)
+
+    def strong(index: int) -> bool:
+        token, name = tokens[index], names[index]
+        if not name:
+            return True  # a comment
+        if paired[index]:
+            return _is_known(name) or (not token.group(1) and "=" in token.group(0))
+        known = _is_known(name)
+        return known and (token.group(0).endswith("/>") or name.rpartition(":")[2] == "br")
+
+    if not any(strong(index) for index in range(len(tokens))):
+        return []
+    found = []
+    for index, token in enumerate(tokens):
+        name = names[index]
+        local = name.rpartition(":")[2]
+        if (paired[index] or strong(index)
+                or (_is_known(name) and (token.group(1) or local in UNCLOSED_IN_HTML))):
+            found.append(token)
+    return found
 
 
 def has_markup(text: str) -> bool:
-    """Does the text hold a tag this module would remove?"""
-    if "<" not in text:
-        return False
-    closed = _closed_names(text)
-    return any(_is_markup(tag, closed) for tag in _TAG_SHAPE.finditer(text))
+    """Does the text hold markup this module would remove?"""
+    return bool(markup_tags(text))
 
 
-def _escape_text(text: str) -> str:
-    """Every `<` that does not open markup, entity-escaped, so the HTML
-    parser cannot take "<greater than>" or "<http://...>" for a tag."""
-    closed = _closed_names(text)
-
-    def escape(lt: re.Match) -> str:
-        tag = _TAG_SHAPE.match(text, lt.start())
-        return "<" if tag and _is_markup(tag, closed) else "&lt;"
-
-    return _LT.sub(escape, text)
+def _escape_text(text: str, tags: list[re.Match]) -> str:
+    """Every `<` that does not open markup entity-escaped, and every `&` that
+    starts no entity, so the HTML parser takes them as text."""
+    starts = {tag.start() for tag in tags}
+    text = _LT.sub(lambda lt: "<" if lt.start() in starts else "&lt;", text)
+    return _BARE_AMPERSAND.sub("&amp;", text) if "&" in text else text
 
 
 class _TextExtractor(HTMLParser):
@@ -118,8 +175,10 @@ class _TextExtractor(HTMLParser):
         self._drop_depth = 0
         self._label: list[str] = []
         self._after_label = False  # "Label: " then <p>: the paragraph follows the label
+        self.saw_block = False  # the markup itself says where paragraphs are
 
     def _break(self):
+        self.saw_block = True
         if not self._after_label:
             self.parts.append("\n\n")
 
@@ -166,37 +225,75 @@ class _TextExtractor(HTMLParser):
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
-# An entity left after decoding: the source escaped its text twice
-# ("p &amp;lt; 0.05", as some OpenAlex and IEEE abstracts are).
-_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-fA-F]+);")
+# A line that starts a section of a structured abstract ("Methods:",
+# "BACKGROUND AND AIMS:", "Materials and methods:"): a paragraph of its own
+# even after a single line break.
+_LABEL_LINE = re.compile(r"[A-Z][A-Za-z]+(?:[ /&,-]{1,3}[A-Za-z]+){0,4}\s?:(?:\s|$)")
+
+def starts_labelled_section(line: str) -> bool:
+    """Does the line start a labelled section of a structured abstract?"""
+    return bool(_LABEL_LINE.match(line)) and len(line.split(":", 1)[0]) <= 40
 
 
-def html_to_text(value: str | None) -> str | None:
-    """Plain text with paragraphs (blank-line separated) from text that may
-    hold HTML or JATS markup. Text without markup only has entities decoded
-    and its white space tidied, keeping its paragraph breaks."""
-    if value is None:
-        return None
-    if has_markup(value):
-        parser = _TextExtractor()
-        parser.feed(_escape_text(value))
-        parser.close()
-        text = "".join(parser.parts)
-    else:
-        text = html.unescape(value) if "&" in value else value
-    if "&" in text and _ENTITY.search(text):
-        text = html.unescape(text)
+# How a single line break in a value is read (a blank line is always a
+# paragraph break):
+WRAP = "wrap"  # a word wrap, unless the next line starts a labelled section
+PARAGRAPH = "paragraph"  # a paragraph break: the writer never wraps (table cells, JSON, XML)
+
+
+def _paragraphs(text: str, line_breaks: str) -> str | None:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     # str.split() collapses white space far faster than a regex on long text.
     if "\n" not in text:
         return " ".join(text.split()) or None
-    # Single line breaks are wrapping; a blank line separates paragraphs.
-    paragraphs = (" ".join(p.split()) for p in _BLANK_LINE.split(text))
+    paragraphs = []
+    for block in _BLANK_LINE.split(text):
+        if "\n" not in block:
+            paragraphs.append(" ".join(block.split()))
+            continue
+        lines = [" ".join(line.split()) for line in block.split("\n")]
+        if line_breaks == PARAGRAPH:
+            paragraphs.extend(lines)
+            continue
+        current: list[str] = []
+        for line in lines:
+            if current and line and starts_labelled_section(line):
+                paragraphs.append(" ".join(current))
+                current = []
+            if line:
+                current.append(line)
+        paragraphs.append(" ".join(current))
     return "\n\n".join(p for p in paragraphs if p) or None
 
 
-def clean_inline(value) -> str | None:
+def html_to_text(value: str | None, *, markup: bool = True,
+                 line_breaks: str = WRAP) -> str | None:
+    """Plain text with paragraphs (blank-line separated) from text that may
+    hold HTML or JATS markup. markup=False: the text is already text (an XML
+    text node), none of it is read as a tag. Text without markup only has
+    entities decoded and its white space tidied, keeping its paragraph
+    breaks; line_breaks says what a single line break is (WRAP or PARAGRAPH)."""
+    if value is None:
+        return None
+    tags = markup_tags(value) if markup else []
+    if tags:
+        parser = _TextExtractor()
+        parser.feed(_escape_text(value, tags))
+        parser.close()
+        text = "".join(parser.parts)
+        if parser.saw_block:
+            # Block tags say where paragraphs are; a line break is white space.
+            text = "\n\n".join(" ".join(p.split()) for p in _BLANK_LINE.split(
+                text.replace("\r", "\n")))
+    else:
+        text = decode_entities(value)
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
+    return _paragraphs(text, line_breaks)
+
+
+def clean_inline(value, *, markup: bool = True) -> str | None:
     """One-line text: markup removed, entities decoded, white space collapsed.
 
     Titles from CSL-JSON and aggregators carry <i>, <sub>; EndNote XML titles
@@ -206,7 +303,7 @@ def clean_inline(value) -> str | None:
         return None
     text = str(value)
     if "<" in text or "&" in text:
-        text = html_to_text(text) or ""
+        text = html_to_text(text, markup=markup) or ""
     return " ".join(text.split()) or None
 
 

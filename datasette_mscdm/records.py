@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from .markup import clean_inline, html_to_text, tidy
+from .markup import PARAGRAPH, WRAP, clean_inline, html_to_text, tidy
 
 __all__ = ["Record", "clean_inline", "html_to_text", "normalise_doi", "find_doi"]
 
@@ -24,6 +24,7 @@ LIST_FIELDS = ("authors", "keywords", "publication_types", "claims", "mesh")
 # Where a DOI field's value goes when it is not a DOI (with a warning), or
 # when it holds more than one DOI (the first is the record's DOI).
 INVALID_DOI_KEY = "DOI (not a valid DOI, as given)"
+INVALID_PMID_KEY = "PMID (not a valid PMID, as given)"
 LISTED_DOIS_KEY = "DOI (as given)"
 # How tables write a missing value (R's NA, pandas' nan).
 MISSING = {"na", "n/a", "nan", "null", "none", "-", "--"}
@@ -78,26 +79,38 @@ class Record:
     extra: dict[str, Any] = field(default_factory=dict)
     # Problems with this record that did not stop it loading.
     warnings: list[str] = field(default_factory=list)
+    # How the format wrote its text, set by the format module: False when its
+    # text is already decoded text (XML text nodes, where `&lt;label&gt;` was
+    # written for "<label>"): nothing in it is read as markup.
+    markup: bool = True
+    # What a single line break inside a value is: WRAP (a word wrap, as in
+    # BibTeX) or PARAGRAPH (tables, JSON and XML, whose writers never wrap).
+    line_breaks: str = WRAP
 
     def finish(self) -> "Record":
         """Normalise fields in place after a format module filled them.
         Text fields lose their markup; identifiers and links are only
         trimmed; a DOI field that holds no valid DOI is kept in extra."""
-        self.title = clean_inline(self.title)
-        self.abstract = html_to_text(self.abstract) if self.abstract else None
-        self.abstract = self.abstract or None
-        self.authors = [a for a in (clean_inline(a) for a in self.authors) if a]
+        markup = self.markup
+
+        def inline(value):
+            return clean_inline(value, markup=markup)
+
+        self.title = inline(self.title)
+        self.abstract = (html_to_text(self.abstract, markup=markup, line_breaks=self.line_breaks)
+                         if self.abstract else None)
+        self.authors = [a for a in (inline(a) for a in self.authors) if a]
         if not self.first_author and self.authors:
             self.first_author = self.authors[0]
-        self.journal = clean_inline(self.journal)
+        self.journal = inline(self.journal)
         self._finish_doi()
-        self.pmid = normalise_pmid(self.pmid)
+        self._finish_pmid()
         self.pmcid = normalise_pmcid(self.pmcid)
-        self.keywords = dedupe_list(clean_inline(k) for k in self.keywords)
-        self.publication_types = dedupe_list(clean_inline(t) for t in self.publication_types)
-        self.claims = [c for c in (clean_inline(c) for c in self.claims) if c]
+        self.keywords = dedupe_list(inline(k) for k in self.keywords)
+        self.publication_types = dedupe_list(inline(t) for t in self.publication_types)
+        self.claims = [c for c in (inline(c) for c in self.claims) if c]
         for name in ("volume", "issue", "pages", "language"):
-            setattr(self, name, clean_inline(getattr(self, name)))
+            setattr(self, name, inline(getattr(self, name)))
         self.url, self.pdf_url = tidy(self.url), tidy(self.pdf_url)
         if self.year is None and self.publication_date:
             self.year = parse_year(self.publication_date)
@@ -116,6 +129,16 @@ class Record:
                 self.warnings.append(f"not a valid DOI, kept in extra: {str(given)!r}")
         if self.doi is None:
             self.doi = normalise_doi(self.doi_elsewhere)
+
+    def _finish_pmid(self):
+        given = self.pmid
+        self.pmid = normalise_pmid(given)
+        if self.pmid is None and given is not None and str(given).strip().lower() not in MISSING:
+            # Never cut to the digits that fit (a 10-digit Embase number is no PMID).
+            self.extra[INVALID_PMID_KEY] = str(given)
+            self.warnings.append(f"not a valid PMID, kept in extra: {str(given)!r}")
+        if self.pmid is None and self.url:
+            self.pmid = pmid_in_url(self.url)  # a PubMed link names the PMID
 
     def missing_fields(self) -> list[str]:
         return [name for name in ESSENTIAL_FIELDS if not getattr(self, name)]
@@ -245,11 +268,57 @@ def _doi_in_text(text: str) -> str | None:
     return normalise_doi(doi)
 
 
+# A source that is MEDLINE/PubMed: its accession number is the PMID. EndNote
+# writes "DP  - NLM" for records it fetched from PubMed.
+_PUBMED_SOURCE = re.compile(r"medline|pubmed|\bnlm\b", re.IGNORECASE)
+_PMID = re.compile(r"(?:PMID|PubMed ID)?\s*:?\s*(\d{1,8})", re.IGNORECASE)
+
+
+def pmid_in_accession(accession: str | None, *sources: str | None,
+                      assume_pubmed: bool = False) -> str | None:
+    """The PMID an accession number holds: `PMID:n` whatever the source, or a
+    bare 1-8 digit number when the record's database says MEDLINE/PubMed
+    (Embase's, PsycINFO's and WoS's accession numbers are their own), or
+    when assume_pubmed and no database is named (a table's accession column:
+    PMIDs are the only accession numbers of 1-8 bare digits)."""
+    value = (accession or "").strip()
+    if not value:
+        return None
+    if value.upper().startswith(("PMID", "PUBMED ID")):
+        match = _PMID.fullmatch(value)
+        return match.group(1) if match else None
+    if value.isdigit() and len(value) <= 8:
+        named = [source for source in sources if source and source.strip()]
+        if any(_PUBMED_SOURCE.search(source) for source in named) or (
+                assume_pubmed and not named):
+            return value
+    return None
+
+
+_PUBMED_URL = re.compile(
+    r"^https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,8})/?$",
+    re.IGNORECASE)
+
+
+def pmid_in_url(url: str) -> str | None:
+    """The PMID of a link to a PubMed record (and of nothing else)."""
+    match = _PUBMED_URL.match(url.strip())
+    return match.group(1) if match else None
+
+
+# A PMID as sources write it: "33712345", "PMID: 33712345", "33712345 [PubMed]".
+# PMIDs have 1-8 digits (the largest is below 50 million).
+_PMID_VALUE = re.compile(r"(?:PMID|PubMed\s*ID)?\s*:?\s*(\d{1,8})(?:\.0)?\s*(?:\[[^\]]*\])?",
+                         re.IGNORECASE)
+
+
 def normalise_pmid(value: Any) -> str | None:
+    """The PMID the value is, without leading zeros; None when the value is
+    not one PMID (never the first digits of a longer number)."""
     if value is None:
         return None
-    match = re.search(r"\d{1,9}", str(value))
-    return str(int(match.group(0))) if match else None
+    match = _PMID_VALUE.fullmatch(str(value).strip())
+    return str(int(match.group(1))) if match and int(match.group(1)) else None
 
 
 def normalise_pmcid(value: Any) -> str | None:
@@ -357,16 +426,41 @@ def split_list(value: str | None, separators: str = ";") -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+# Words that make a name an organisation's ("Centers for Disease Control and
+# Prevention", "World Health Organization"): its " and " joins no two people.
+ORGANISATION_WORDS = frozenset("""
+for of the on in at organization organisation institute institutes society association group
+groups center centers centre centres committee council department university agency
+collaboration collaborative collaborators consortium foundation ministry network prevention
+research health trial trials study investigators board office national international federation
+college academy services service program programme alliance team working force panel care
+hospital medicine clinic school unit union commission division bureau corporation company inc
+ltd
+""".split())
+
+
+def is_person_name(name: str) -> bool:
+    """Could this be one person's name (not an organisation's)?"""
+    words = name.replace(",", " ").split()
+    return 0 < len(words) <= 5 and not any(
+        word.lower().strip(".()") in ORGANISATION_WORDS for word in words)
+
+
 def split_authors(value: str | None) -> list[str]:
     """An author list in one string: `A; B`, `A and B` (BibTeX), Vancouver
     `Liu R., Adler D.G.`, `Labanski, A., Langhorst, J.` or `Ju-El Kim, Jong-Won Lee`.
-    A lone `Smith, John` stays one author."""
+    A lone `Smith, John` stays one author, and so does an organisation whose
+    name holds "and" (`Centers for Disease Control and Prevention`)."""
     if not value or not value.strip():
         return []
     if ";" in value:
         return split_list(value, ";")
     if re.search(r"\s+and\s+", value):
-        return [a.strip() for a in re.split(r"\s+and\s+", value) if a.strip()]
+        parts = [a.strip() for a in re.split(r"\s+and\s+", value) if a.strip()]
+        if all(is_person_name(part) for part in parts):
+            return parts
+        if not is_person_name(value) and "," not in value:
+            return [value.strip()]
     pieces = []
     for piece in (p.strip() for p in value.split(",")):
         if pieces and _SUFFIX.match(piece):

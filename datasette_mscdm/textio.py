@@ -19,6 +19,7 @@ import codecs
 import gzip
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,14 +50,40 @@ def _latin1_fallback(error: UnicodeDecodeError):
 codecs.register_error("mscdm-latin1", _latin1_fallback)
 
 
+def _cp1252_fallback(error: UnicodeDecodeError):
+    # A byte sequence that is not UTF-8, in a file that is UTF-8 elsewhere:
+    # a record pasted from an older Windows export.
+    return error.object[error.start:error.end].decode("cp1252", "mscdm-latin1"), error.end
+
+
+codecs.register_error("mscdm-cp1252", _cp1252_fallback)
+MIXED = "utf-8+cp1252"  # FileFacts.encoding of a file that mixes the two
+
+# What the UTF-8 check found, in text decoded with surrogateescape: bytes
+# that are not UTF-8, and characters that took valid multi-byte UTF-8.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_MULTIBYTE = re.compile("[^\x00-\x7f\udc80-\udcff\ufeff]")
+
+
 @dataclass
 class FileFacts:
     path: Path
     sha256: str
     bytes: int
     gzipped: bool
-    encoding: str  # a Python codec name, ready for io.TextIOWrapper; XLSX for a workbook
+    # A Python codec name, ready for io.TextIOWrapper; XLSX for a workbook;
+    # MIXED for UTF-8 with stretches of Windows-1252.
+    encoding: str
     data: bytes | None = None  # the whole file, when it is small enough to keep
+
+    @property
+    def warning(self) -> str | None:
+        """What a reader of the loaded text should know about its decoding."""
+        if self.encoding == MIXED:
+            return ("mixed encodings: the file is UTF-8 except for byte sequences that are not"
+                    " (a record from an older Windows export?); those were read as"
+                    " Windows-1252, each record's text as written")
+        return None
 
     @property
     def is_workbook(self) -> bool:
@@ -69,13 +96,19 @@ def _open_binary(path: Path, gzipped: bool):
 
 class _EncodingCheck:
     """Decides a text encoding from a stream of chunks: a BOM, else UTF-8 if
-    every byte decodes, else Windows-1252. NUL bytes outside UTF-16 mean the
-    file is binary."""
+    every byte decodes, else Windows-1252, or MIXED when the file has both
+    valid multi-byte UTF-8 and bytes that are not UTF-8 (records pasted
+    together from different exports): then each byte sequence is read as
+    what it is, UTF-8 where it is valid UTF-8 and Windows-1252 elsewhere.
+    Decoding the whole file either way would garble one of the two parts;
+    a valid multi-byte UTF-8 sequence is almost never Windows-1252 text (it
+    would read "Ã©"). NUL bytes outside UTF-16 mean the file is binary."""
 
     def __init__(self):
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
         self._offset = 0
-        self._utf8 = True
+        self._utf8 = True  # no byte so far that is not UTF-8
+        self._multibyte = False  # some valid multi-byte UTF-8 seen
         self.bom: str | None = None
 
     def feed(self, chunk: bytes):
@@ -89,23 +122,26 @@ class _EncodingCheck:
             if nul >= 0:
                 raise LoadError("binary data, not a text export",
                                 f"NUL byte at byte {self._offset + nul}")
-            if self._utf8:
-                try:
-                    self._decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    self._utf8 = False
+            if self._utf8 or not self._multibyte:
+                self._check(self._decoder.decode(chunk))
         self._offset += len(chunk)
+
+    def _check(self, text: str):
+        if text.isascii():
+            return
+        if self._utf8 and _NOT_UTF8.search(text):
+            self._utf8 = False
+        if not self._multibyte and _MULTIBYTE.search(text):
+            self._multibyte = True
 
     def encoding(self) -> str:
         if self.bom == "utf-16":
             return "utf-16"
-        if self._utf8:
-            try:
-                self._decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                self._utf8 = False
+        self._check(self._decoder.decode(b"", final=True))
         if self._utf8:
             return self.bom or "utf-8"
+        if self._multibyte:
+            return MIXED
         # Not UTF-8: the exports that are not are Windows-1252 (a superset of
         # Latin-1's printable range), written by EndNote and older databases.
         return "cp1252"
@@ -190,10 +226,14 @@ def open_text(facts: FileFacts, newline: str | None = "") -> tuple[io.TextIOWrap
     else:
         source = _open_binary(facts.path, facts.gzipped)
     counter = CountingReader(source)
-    errors = "mscdm-latin1" if facts.encoding == "cp1252" else "strict"
+    encoding, errors = facts.encoding, "strict"
+    if encoding == "cp1252":
+        errors = "mscdm-latin1"
+    elif encoding == MIXED:
+        encoding, errors = "utf-8", "mscdm-cp1252"
     buffer_size = max(io.DEFAULT_BUFFER_SIZE, min(CHUNK, facts.bytes))
     text = io.TextIOWrapper(
-        io.BufferedReader(counter, buffer_size), encoding=facts.encoding, errors=errors,
+        io.BufferedReader(counter, buffer_size), encoding=encoding, errors=errors,
         newline=newline,
     )
     return text, counter

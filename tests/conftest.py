@@ -12,6 +12,9 @@ SHARED = Path(os.environ.get("MSCDM_SHARED", REPO.parent / "shared"))
 CORPUS = SHARED / "corpus"
 DATA = REPO / "data"
 ARTEFACTS = REPO / "tests" / "artefacts"
+# Small export files that show one defect class each (fixtures/audit: made by
+# the import-fidelity audit of issue 12).
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 @pytest.fixture
@@ -253,3 +256,28 @@ def build_flow_review(tmp_path):
     return db, ids
 
 
+
+
+def load_files(db, *paths, args=()):
+    """Load files with the real CLI (`--json`); (per-file results, records
+    in file order with their occurrence's raw text, JSON columns decoded)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from datasette_mscdm.cli import cli
+
+    result = CliRunner().invoke(cli, ["load", str(db), *map(str, paths), "--json", *args])
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        records = [dict(r) for r in conn.execute(
+            "select r.*, o.raw, o.line from occurrences o join records r on r.id = o.record_id"
+            " order by o.source_id, o.position")]
+    finally:
+        conn.close()
+    for record in records:
+        for column in ("authors", "keywords", "publication_types", "mesh", "extra"):
+            record[column] = json.loads(record[column]) if record[column] else None
+    return json.loads(result.stdout), records

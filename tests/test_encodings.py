@@ -41,3 +41,32 @@ def test_gzip_detected_by_content_not_extension(tmp_path, fresh_db, rows):
     import hashlib
     assert rows(fresh_db, "select sha256 from sources")[0]["sha256"] == hashlib.sha256(
         path.read_bytes()).hexdigest()
+
+
+def test_a_file_mixing_utf8_and_cp1252_reads_each_record_right_and_warns(fresh_db):
+    """Audit M5: one UTF-8 record, then one from an old Windows export."""
+    from conftest import FIXTURES, load_files
+    from datasette_mscdm.textio import MIXED, inspect_file
+
+    path = FIXTURES / "audit/ris_mixed_encoding.ris"
+    assert inspect_file(path).encoding == MIXED
+    [source], (first, second) = load_files(fresh_db, path)
+    assert first["title"] == "Müller study of β-cells 糖尿病"
+    assert second["title"] == "Café study from an old EndNote export"
+    assert source["warnings"][0].startswith("whole file: mixed encodings")
+    assert "Café" in second["raw"]
+
+
+@pytest.mark.parametrize("data,encoding", [
+    ("Müller – “ensayo”".encode("utf-8"), "utf-8"),
+    ("Müller – “ensayo”".encode("cp1252"), "cp1252"),
+    ("Müller".encode("utf-8") + b"\n" + "Café".encode("cp1252"), "utf-8+cp1252"),
+    (b"\xef\xbb\xbfplain ascii", "utf-8-sig"),
+    (b"\xef\xbb\xbfM\xc3\xbcller " + "Café".encode("cp1252"), "utf-8+cp1252"),
+])
+def test_encoding_decision(tmp_path, data, encoding):
+    from datasette_mscdm.textio import inspect_file
+
+    path = tmp_path / "x.txt"
+    path.write_bytes(data + b"\n")
+    assert inspect_file(path).encoding == encoding

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import CORPUS
 from datasette_mscdm.cli import cli
 from datasette_mscdm.formats.ris import pmid_in_accession
-from datasette_mscdm.records import INVALID_DOI_KEY, normalise_doi
+from datasette_mscdm.records import INVALID_DOI_KEY, Record, normalise_doi
 
 
 def load(db, *paths):
@@ -139,3 +139,48 @@ def test_embase_ris_gives_medline_records_their_pmid(fresh_db):
         in_medline = re.search(r"^DB  - Medline", row["raw"], re.M)
         assert row["pmid"] == (c5.group(1) if c5 and in_medline else None)
     assert any(row["pmid"] for row in occurrences(fresh_db))
+
+
+# ------------------------------------------------- PMIDs (audit M1, L5)
+
+@pytest.mark.parametrize("value,pmid", [
+    ("33712345", "33712345"), ("PMID: 33712345", "33712345"), ("0033712345", None),
+    ("33712345 [PubMed - indexed for MEDLINE]", "33712345"), (33712345, "33712345"),
+    ("2011234567", None),  # an Embase number is not cut to its first digits
+    ("633456789", None), ("12345 and 67890", None), ("n/a", None),
+])
+def test_normalise_pmid_takes_a_whole_pmid_only(value, pmid):
+    from datasette_mscdm.records import normalise_pmid
+
+    assert normalise_pmid(value) == pmid
+
+
+def test_a_value_that_is_no_pmid_is_kept_in_extra_with_a_warning():
+    from datasette_mscdm.records import INVALID_PMID_KEY
+
+    record = Record(pmid="2011234567").finish()
+    assert record.pmid is None
+    assert record.extra[INVALID_PMID_KEY] == "2011234567"
+    assert record.warnings
+    assert not Record(pmid="NA").finish().warnings
+
+
+@pytest.mark.parametrize("url,pmid", [
+    ("https://pubmed.ncbi.nlm.nih.gov/33712345/", "33712345"),
+    ("https://www.ncbi.nlm.nih.gov/pubmed/33712345", "33712345"),
+    ("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC7951234/", None),
+    ("https://example.org/pubmed/33712345", None),
+])
+def test_a_pubmed_link_gives_the_pmid(url, pmid):
+    assert Record(url=url).finish().pmid == pmid
+
+
+def test_refer_accession_number_from_pubmed(tmp_path, fresh_db):
+    from conftest import load_files
+
+    path = tmp_path / "a.enw"
+    path.write_text("%0 Journal Article\n%T One\n%M 33712345\n%~ PubMed\n\n"
+                    "%0 Journal Article\n%T Two\n%M 633456789\n%~ Embase\n", encoding="utf-8")
+    _, (pubmed, embase) = load_files(fresh_db, path)
+    assert pubmed["pmid"] == "33712345" and "M (accession number)" not in pubmed["extra"]
+    assert embase["pmid"] is None and embase["extra"]["M (accession number)"] == "633456789"

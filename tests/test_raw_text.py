@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from conftest import CORPUS, manifest_rows
+from conftest import CORPUS, FIXTURES, manifest_rows
 from datasette_mscdm.cli import cli
 from datasette_mscdm.textio import inspect_file, read_decoded
 
@@ -44,6 +44,18 @@ def test_every_corpus_record_raw_is_a_slice_of_the_file(row, fresh_db):
     result = CliRunner().invoke(cli, ["load", str(fresh_db), str(path), "--serial"])
     assert result.exit_code == 0, result.output
     assert_raw_is_exact(fresh_db, path, int(row["records"]))
+
+
+# The audit's fixtures: text after an end tag, a mixed-encoding file, Ovid,
+# repeated columns, XML with tags in its text.
+AUDIT_FILES = sorted(p for p in (FIXTURES / "audit").iterdir() if p.suffix != ".xlsx")
+
+
+@pytest.mark.parametrize("path", AUDIT_FILES, ids=[p.name for p in AUDIT_FILES])
+def test_every_audit_fixture_record_raw_is_a_slice_of_the_file(path, fresh_db):
+    result = CliRunner().invoke(cli, ["load", str(fresh_db), str(path), "--serial"])
+    assert result.exit_code == 0, result.output
+    assert_raw_is_exact(fresh_db, path)
 
 
 def test_crlf_stays_crlf(fresh_db):

@@ -79,6 +79,25 @@ def test_wos_wrapped_abstracts_stay_one_paragraph(fresh_db):
     (["Results: " + "word " * 39 + "word", "Conclusions: short but long enough to look like a",
       "wrap"], "Results: " + "word " * 39 + "word\n\nConclusions: short but long enough to"
                                              " look like a\n\nwrap"),
+    # Short paragraphs, one per line (audit M4): labelled sections, or
+    # sentences ending every line of a value of three or more lines.
+    (["Background: Extracellular vesicles from MSCs may protect beta cells.",
+      "Methods: Forty adults were randomised to MSC-EVs or to placebo."],
+     "Background: Extracellular vesicles from MSCs may protect beta cells.\n\n"
+     "Methods: Forty adults were randomised to MSC-EVs or to placebo."),
+    (["We studied islet transplantation in 12 patients over 5 years in total.",
+      "Graft function persisted in 9 of the 12 patients until the last visit.",
+      "Insulin independence was achieved in 6 (50%) of the recipients overall."],
+     "We studied islet transplantation in 12 patients over 5 years in total.\n\n"
+     "Graft function persisted in 9 of the 12 patients until the last visit.\n\n"
+     "Insulin independence was achieved in 6 (50%) of the recipients overall."),
+    # A wrap that happens to fall between two sentences stays a wrap when the
+    # other breaks of the value are wraps.
+    (["We studied islet transplantation in twelve patients over five years.",
+      "Graft function persisted in nine of the twelve patients until the last",
+      "visit."],
+     "We studied islet transplantation in twelve patients over five years. Graft function "
+     "persisted in nine of the twelve patients until the last visit."),
 ])
 def test_wos_join_lines(lines, expected):
     assert join_lines(lines) == expected

@@ -18,8 +18,8 @@ import re
 import unicodedata
 
 import bibtexparser
-from bibtexparser.middlewares import RemoveEnclosingMiddleware
-from bibtexparser.model import DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
+from bibtexparser.middlewares.names import split_multiple_persons_names
+from bibtexparser.model import DuplicateFieldKeyBlock, Entry, ParsingFailedBlock, String
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from ..records import Record, find_doi, normalise_doi, parse_int, parse_year, split_keywords, split_list
@@ -43,26 +43,63 @@ def parse(stream):
     # bibtexparser parses a whole string; BibTeX exports are bounded by what
     # a reference manager writes (thousands of entries), which fits in memory.
     text = stream.read()
-    # The default stack resolves @string macros and removes enclosing braces
-    # and quotes; LaTeX is decoded field by field in to_record.
-    library = bibtexparser.parse_string(text)
+    # Values are taken as written (no middleware): value_text() resolves
+    # @string macros, `#` concatenation and the enclosing braces or quotes
+    # the same way for every entry, including one bibtexparser refused for a
+    # duplicated field (it applies no middleware to those); LaTeX is decoded
+    # field by field in to_record.
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    strings: dict[str, str] = {}
     blocks = []
     for block in library.blocks:
-        if isinstance(block, Entry):
+        if isinstance(block, String):
+            strings[block.key.lower()] = value_text(block.value, strings)
+        elif isinstance(block, Entry):
             blocks.append((block, None))
         elif isinstance(block, DuplicateFieldKeyBlock):
-            # bibtexparser applies no middleware to an entry it refused: do
-            # what the default stack does, or its values keep their braces.
-            entry = _resolve_strings(block.ignore_error_block, library)
-            entry = RemoveEnclosingMiddleware(True).transform_entry(entry, library)
             keys = ", ".join(sorted(block.duplicate_keys))
-            blocks.append((entry, f"duplicated field(s) {keys} in entry starting at line "
-                                  f"{block.start_line + 1}; all values kept"))
+            blocks.append((block.ignore_error_block,
+                           f"duplicated field(s) {keys} in entry starting at line "
+                           f"{block.start_line + 1}; all values kept"))
         elif isinstance(block, ParsingFailedBlock):
             raise LoadError(f"unparseable BibTeX entry: {block.error}",
                             f"line {block.start_line + 1}")
     for entry, warning in blocks:
-        yield Parsed(to_record(entry), entry.raw, entry.start_line + 1, warning)
+        yield Parsed(to_record(entry, strings), entry.raw, entry.start_line + 1, warning)
+
+
+def _top_level_parts(value: str) -> list[str]:
+    """The parts of a value joined by `#` outside braces and quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for index, char in enumerate(value):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "#" and depth == 0 and not quoted:
+            parts.append(value[start:index])
+            start = index + 1
+    parts.append(value[start:])
+    return parts
+
+
+def value_text(value: str, strings: dict[str, str]) -> str:
+    """A field's value as BibTeX reads it: `{...}` and `"..."` delimit text,
+    a bare word is an @string macro (`journal = diab # " Supplement"`), a
+    bare number is itself, and `#` concatenates."""
+    value = value.strip()
+    if "#" not in value and value[:1] in "{\"" and value[-1:] == {"{": "}", '"': '"'}.get(value[:1]):
+        return value[1:-1]
+    pieces = []
+    for part in _top_level_parts(value):
+        part = part.strip()
+        if len(part) >= 2 and part[0] + part[-1] in ("{}", '""'):
+            pieces.append(part[1:-1])
+        else:
+            pieces.append(strings.get(part.lower(), part))
+    return "".join(pieces)
 
 
 # `%` starts a LaTeX comment and `&` is a table column separator; in an
@@ -70,24 +107,14 @@ def parse(stream):
 _UNESCAPED = re.compile(r"(?<!\\)([%&])")
 _LATEX_HINT = re.compile(r"[\\{}$~%&]")
 # Fields that hold identifiers or links.
-IDENTIFIER_FIELDS = {"doi", "url", "pmid", "pmcid", "issn", "isbn", "eprint", "file", "urldate"}
+IDENTIFIER_FIELDS = {"doi", "url", "pmid", "pubmed_id", "pmcid", "issn", "isbn", "eprint", "file",
+                     "urldate"}
 _IDENTIFIER_ESCAPES = [
     ("{\\textless}", "<"), ("{\\textgreater}", ">"), ("\\textless", "<"), ("\\textgreater", ">"),
     ("$<$", "<"), ("$>$", ">"), ("{\\textunderscore}", "_"), ("{\\textasciitilde}", "~"),
     ("\\textasciitilde", "~"), ("\\~{}", "~"), ("\\_", "_"), ("\\%", "%"), ("\\&", "&"),
     ("\\#", "#"), ("\\$", "$"), ("\\{", "\x00"), ("\\}", "\x01"),
 ]
-
-
-def _resolve_strings(entry: Entry, library) -> Entry:
-    """@string macros used as bare values, as ResolveStringReferencesMiddleware
-    resolves them (it works on a whole library's entries)."""
-    strings = {key.lower(): string.value for key, string in library.strings_dict.items()}
-    for field in entry.fields:
-        value = field.value
-        if isinstance(value, str) and not value.startswith(("{", '"')):
-            field.value = strings.get(value.lower(), value)
-    return entry
 
 
 def _unicode_name(letter: str) -> str:
@@ -130,11 +157,26 @@ def identifier_text(value: str) -> str:
     return value.replace("{", "").replace("}", "").replace("\x00", "{").replace("\x01", "}")
 
 
-def to_record(entry: Entry) -> Record:
+# Fields that list people, split at their top-level "and" before decoding
+# (`{Centers for Disease Control and Prevention}` is one name).
+NAME_FIELDS = {"author", "editor"}
+
+
+def split_names(value: str) -> list[str]:
+    """A BibTeX name list: split at " and " (any case, as BibTeX does) outside
+    braces, each name then decoded."""
+    return [name for name in (latex_to_text(n).strip()
+                              for n in split_multiple_persons_names(value)) if name]
+
+
+def to_record(entry: Entry, strings: dict[str, str] | None = None) -> Record:
     values: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}
     for field in entry.fields:
         key = field.key.lower().replace("\xa0", " ").strip()
-        value = str(field.value)
+        value = value_text(str(field.value), strings or {})
+        if key in NAME_FIELDS:
+            names.setdefault(key, []).append(value)
         values.setdefault(key, []).append(
             identifier_text(value) if key in IDENTIFIER_FIELDS else latex_to_text(value))
 
@@ -149,20 +191,25 @@ def to_record(entry: Entry) -> Record:
     record = Record()
     record.publication_types = [entry.entry_type.lower()]
     record.title = take("title")
-    authors = take("author")
-    record.authors = [a.strip() for a in re.split(r"\s+and\s+", authors or "") if a.strip()]
+    if take("author") is not None:
+        record.authors = split_names(names["author"][0])
     record.journal = take("journal") or take("journaltitle") or take("booktitle")
     record.volume = take("volume")
     record.issue = take("number") or take("issue")
     record.pages = take("pages")
     record.year = parse_year(take("year")) or parse_year(values.get("date", [None])[0])
     record.doi = take("doi")
-    record.pmid = take("pmid")
+    record.pmid = take("pmid") or take("pubmed_id")  # Scopus writes pubmed_id
     record.pmcid = take("pmcid")
     record.url = take("url")
     record.abstract = take("abstract")
     record.keywords = split_keywords(take("keywords")) + split_list(
         take("author_keywords") or "", ";")
+    # Scopus's document type ("Review", "Conference Paper") says more than
+    # the entry type (every Scopus journal item is @ARTICLE).
+    document_type = take("document_type")
+    if document_type:
+        record.publication_types.append(document_type)
     record.language = take("language")
     note = values.get("note", [""])[0]
     match = re.search(r"cited by (\d+)", note, re.IGNORECASE)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import re
 
+from ..markup import PARAGRAPH
 from ..records import Record, parse_int, parse_year, split_keywords
 from ..textio import LoadError
 from . import Parsed
+from .json_lines import unique_keys
 
 NAME = "csl-json"
 LABEL = "CSL-JSON"
@@ -31,7 +33,7 @@ def parse(stream):
     # dependency for no gain at these sizes).
     text = stream.read()
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as error:
         raise LoadError(f"malformed JSON: {error.msg}",
                         f"line {error.lineno}, column {error.colno}") from error
@@ -121,7 +123,7 @@ def to_record(item: dict) -> Record:
     def take(key):
         return rest.pop(key, None)
 
-    record = Record()
+    record = Record(line_breaks=PARAGRAPH)  # JSON strings are never wrapped
     record.title = take("title")
     record.authors = [n for n in (_name(p) for p in take("author") or []) if n]
     record.journal = take("container-title")

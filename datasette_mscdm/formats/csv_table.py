@@ -12,8 +12,10 @@ import csv
 import re
 
 from .. import spreadsheet
+from ..markup import PARAGRAPH
 from ..records import (Record, find_doi, join_pages, normalise_doi, parse_int,
-                       parse_open_access, parse_year, split_authors, split_list, split_terms)
+                       parse_open_access, parse_year, pmid_in_accession, split_authors,
+                       split_list, split_terms)
 from ..textio import LoadError
 from . import Parsed, wos
 from .tagged import FieldBag
@@ -37,7 +39,8 @@ COLUMNS = {
     "abstract": ["abstract", "abstractnote", "abstracttext", "ab", "summary"],
     "authors": ["authors", "author", "authornames", "authorfullnames", "authorlist", "au",
                 "fullauthors", "creators"],
-    "year": ["year", "publicationyear", "pubyear", "py", "yearpublished"],
+    "year": ["year", "publicationyear", "pubyear", "py", "yearpublished", "publishedyear",
+             "yearofpublication"],
     "date": ["date", "publicationdate", "dateofpublication", "datepublished", "createdate",
              "pubdate", "dp"],
     "journal": ["sourcetitle", "journal", "journaltitle", "publicationtitle", "journalbook",
@@ -53,6 +56,9 @@ COLUMNS = {
     "doi": ["doi", "di", "do", "digitalobjectidentifier"],
     "pmid": ["pmid", "pubmedid", "medlinepmid", "pubmed", "pm"],
     "pmcid": ["pmcid", "pmc"],
+    # A database's own record number: the PMID when it is one (see to_record).
+    "accession": ["accessionnumber", "accessionno", "an", "accession"],
+    "database": ["database", "databasename", "nameofdatabase", "databaseprovider"],
     "url": ["url", "link", "ur", "openurllink", "fulltextlink"],
     "pdf_url": ["pdfurl", "pdflink", "fulltextpdf"],
     "keywords": ["keywords", "authorkeywords", "indexkeywords", "keyword", "manualtags",
@@ -81,6 +87,22 @@ _EMBASE_SOURCE = re.compile(
 _PUBMED_CITATION = re.compile(
     r"^(?P<journal>[^.]+)\.\s*(?P<date>[^;.]*?(?P<year>\d{4})[^;.]*)[;.]\s*"
     r"(?P<volume>[^(:\s]+)?(?:\((?P<issue>[^)]+)\))?(?::(?P<pages>[^.\s]+))?")
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique: a repeated name gets " (2)", " (3)", ...
+    so that no cell of a repeated column is lost (the first one is matched
+    to a field, the others stay in extra under their numbered name)."""
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in seen:
+            number += 1
+            candidate = f"{name} ({number})"
+        seen.add(candidate)
+        unique.append(candidate)
+    return unique
 
 
 def _delimiter(header: str) -> str:
@@ -131,7 +153,7 @@ def parse(stream):
     header = stream.readline()
     delimiter = _delimiter(header)
     names = next(csv.reader([header], delimiter=delimiter))
-    names = [n.strip().lstrip("\ufeff") for n in names]
+    names = unique_names([n.strip().lstrip("\ufeff") for n in names])
     wos_table = _is_wos(names)
     # `mscdm export` CSV: its formula-looking cells carry an apostrophe.
     own_export = spreadsheet.is_plugin_export(names)
@@ -206,7 +228,7 @@ class _Columns:
 def to_record(row: dict[str, str]) -> Record:
     columns = _Columns(row)
     first = columns.first
-    record = Record()
+    record = Record(line_breaks=PARAGRAPH)  # a writer of cells never wraps lines
     record.title = first("title")
     record.abstract = first("abstract")
     record.authors = split_authors(first("authors"))
@@ -242,6 +264,14 @@ def to_record(row: dict[str, str]) -> Record:
     citation = columns.peek("citation")
     if citation:
         _fill_from_citation(record, citation, _PUBMED_CITATION)
+    if not record.pmid:
+        # Covidence and reference managers' tables put the PMID in an
+        # accession-number column; other databases' numbers are not PMIDs.
+        named = [columns.peek("database"), record.database]
+        record.pmid = columns.take_if("accession", lambda value: pmid_in_accession(
+            value, *named, assume_pubmed=not any(named)))
+    if not record.database and columns.peek("database"):
+        record.database = columns.first("database")
     if not record.database:
         if "eid" in keys:
             record.database = "Scopus"

@@ -14,6 +14,13 @@ NAME = "jsonl"
 LABEL = "JSON Lines"
 
 
+def unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose repeated keys all stay ("notes", "notes (2)"):
+    json.loads would keep only the last."""
+    names = csv_table.unique_names([key for key, _ in pairs])
+    return dict(zip(names, (value for _, value in pairs)))
+
+
 def _object(line: str) -> dict | None:
     text = line.strip()
     if not (text.startswith("{") and text.endswith("}")):
@@ -62,18 +69,30 @@ def _name(person: dict) -> str:
     return str(person.get("name") or person.get("literal") or json.dumps(person))
 
 
+def _author_list(item: dict) -> list[str] | None:
+    """The authors when the object gives them as a JSON list."""
+    for key, value in item.items():
+        if csv_table.LOOKUP.get(csv_table._key(key)) == "authors" and isinstance(value, list):
+            return [name for name in (_name(person) if isinstance(person, dict)
+                                      else cell_text(person) for person in value) if name]
+    return None
+
+
 def parse(stream):
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json.loads(line, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as error:
             raise LoadError(f"malformed JSON Lines: {error.msg}",
                             f"line {number}, column {error.colno}") from error
         if not isinstance(item, dict):
             raise LoadError("a JSON Lines record must be an object", f"line {number}")
         record = csv_table.to_record({key: cell_text(value) for key, value in item.items()})
+        people = _author_list(item)
+        if people is not None:
+            record.authors = people  # a list is already split: never split a name at "and"
         # What no column took keeps its JSON value (a list stays a list).
         record.extra = {key: item.get(key, value) for key, value in record.extra.items()}
         yield Parsed(record, line.rstrip("\r\n"), number)

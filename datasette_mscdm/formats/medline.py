@@ -36,7 +36,7 @@ def parse(stream):
         blank_ends=True,
         continuation=lambda line: line.strip() if line[:1].isspace() else None,
     ):
-        yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line)
+        yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line, tagged.warning)
 
 
 def _ids(values: list[str], kind: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..records import Record, find_doi, parse_year, split_list
+from ..records import Record, find_doi, parse_year, pmid_in_accession, split_list
 from . import Parsed
 from .tagged import FieldBag, MAX_LINE
 from ..textio import LoadError
@@ -20,10 +20,21 @@ LABEL = "Ovid native export"
 
 _START = re.compile(r"^<\s*(\d+)\s*\.?\s*>\s*$")
 _SHORT_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s+-(?:\s(.*)|\s*)$")
-_SOURCE = re.compile(
-    r"^(?P<journal>[^.]+?)\.\s*(?P<volume>[\w-]+)?\s*(?:\((?P<issue>[^)]+)\))?\s*:?\s*"
-    r"(?P<pages>[\w-]+)?\s*,?\s*(?P<year>\d{4})?"
-)
+# Ovid's source field: "Journal. 12(1):101, 2021 Mar 12." (MEDLINE),
+# "Journal. 63(4) (pp 700-712), 2020." (Embase), with a conference's name
+# and place between the journal and the volume for conference abstracts.
+_JOURNAL = re.compile(r"^(?P<journal>[^.]+?)\.(?:\s|$)")
+# A volume has a digit ("62", "S1", "12A"); its issue follows in parentheses.
+_VOLUME_ISSUE = re.compile(
+    r"(?<![\w.])(?P<volume>[A-Za-z]?\d[\w-]*(?:\.\d+)*)\s*(?:\((?P<issue>(?!pp\b)[^()]+)\))?"
+    r"(?=\s*[:(,])")
+_PAGES = re.compile(r"\(pp\.?\s*(?P<pages>[^)]+)\)")
+_COLON_PAGES = re.compile(r"\s*:\s*(?P<pages>[^,\s]+?)[.,]?(?=\s|,|$)")
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+
+# Labels of the record number Ovid gives each record: the PMID in MEDLINE,
+# Embase's own accession number in Embase (and so on).
+ACCESSION_LABELS = ("Unique Identifier", "UI", "AN", "Accession Number")
 
 # Field labels (lower-cased) and short tags -> what they hold.
 FIELDS = {
@@ -41,7 +52,7 @@ FIELDS = {
     "kw": ("keywords", "kw"), "mesh subject headings": ("keywords", "mh"),
     "mh": ("keywords", "mh"), "publication type": ("publication_types", "pt"),
     "pt": ("publication_types", "pt"), "language": ("language", "lg"), "lg": ("language", "lg"),
-    "unique identifier": ("pmid", "ui"), "ui": ("pmid", "ui"), "pubmed id": ("pmid", "pm"),
+    "pubmed id": ("pubmed_id", "pm"), "pm": ("pubmed_id", "pm"),
     "url": ("url", "ur"), "ur": ("url", "ur"), "database": ("database", "db"),
     "db": ("database", "db"), "ti": ("title", "ti"), "au": ("authors", "au"),
     "fa": ("full_authors", "fa"), "ab": ("abstract", "ab"), "so": ("source", "so"),
@@ -61,9 +72,45 @@ def sniff(head: str) -> bool:
     return False
 
 
+def split_source(source: str) -> dict[str, str | None]:
+    """journal, volume, issue, pages and year of an Ovid source field; a part
+    that is not there is None (never a word of a conference's name)."""
+    parts: dict[str, str | None] = dict.fromkeys(("journal", "volume", "issue", "pages", "year"))
+    text = " ".join(source.split())
+    journal = _JOURNAL.match(text)
+    rest = text
+    if journal:
+        parts["journal"] = journal.group("journal").strip()
+        rest = text[journal.end():]
+    located = _VOLUME_ISSUE.search(rest)
+    if located:
+        parts["volume"], parts["issue"] = located.group("volume"), located.group("issue")
+        colon = _COLON_PAGES.match(rest, located.end())
+        if colon:
+            parts["pages"] = colon.group("pages")
+    pages = _PAGES.search(rest)
+    if pages:
+        parts["pages"] = pages.group("pages").strip()
+    years = _YEAR.findall(rest)
+    parts["year"] = years[-1] if years else None
+    return parts
+
+
+def _file_database(header: list[str]) -> str | None:
+    """The database a search history names, when it names exactly one
+    ("Database: Ovid MEDLINE(R) ALL <1946 to January 05, 2024>")."""
+    for line in header:
+        if line.lower().startswith("database:"):
+            names = [n for n in re.sub(r"<[^>]*>", "", line.split(":", 1)[1]).split(",")
+                     if n.strip()]
+            return names[0].strip() if len(names) == 1 else None
+    return None
+
+
 def _records(stream):
     record = None
     label = None
+    header: list[str] = []
     short = False  # the current value came from a short tag (continued by wrapping)
     for number, full_line in enumerate(stream, 1):
         line = full_line.rstrip("\r\n")
@@ -72,11 +119,13 @@ def _records(stream):
         if _START.match(line):
             if record:
                 yield record
-            record = {"line": number, "raw": [full_line], "pairs": []}
+            record = {"line": number, "raw": [full_line], "pairs": [],
+                      "file_database": _file_database(header)}
             label = None
             continue
         if record is None:
-            continue  # a search history or header before the first record
+            header.append(line)  # a search history or header before the first record
+            continue
         record["raw"].append(full_line)
         if not line.strip():
             continue
@@ -88,8 +137,10 @@ def _records(stream):
             if label is None:
                 continue
             if short and record["pairs"]:
-                last = record["pairs"][-1]  # a wrapped line of the tag's value
-                last[1] = f"{last[1]} {line.strip()}" if last[1] else line.strip()
+                # A wrapped line of the tag's value; the line break stays so
+                # that a labelled section ("Methods: ...") starts a paragraph.
+                last = record["pairs"][-1]
+                last[1] = f"{last[1]}\n{line.strip()}" if last[1] else line.strip()
             else:
                 record["pairs"].append([label, line.strip()])  # one value per line
         else:
@@ -101,10 +152,10 @@ def _records(stream):
 def parse(stream):
     for item in _records(stream):
         raw = "".join(item["raw"]).rstrip()
-        yield Parsed(to_record(item["pairs"]), raw, item["line"])
+        yield Parsed(to_record(item["pairs"], item["file_database"]), raw, item["line"])
 
 
-def to_record(pairs) -> Record:
+def to_record(pairs, file_database: str | None = None) -> Record:
     labelled = []
     for label, value in pairs:
         target = FIELDS.get(label.lower())
@@ -121,14 +172,12 @@ def to_record(pairs) -> Record:
     record.pages = bag.first("pages")
     record.year = parse_year(bag.first("year"))
     if source:
-        match = _SOURCE.match(source)
-        if match:
-            record.journal = record.journal or match.group("journal").strip()
-            record.volume = record.volume or match.group("volume")
-            record.issue = record.issue or match.group("issue")
-            record.pages = record.pages or match.group("pages")
-            record.year = record.year or parse_year(match.group("year"))
-        record.year = record.year or parse_year(source)
+        parts = split_source(source)
+        record.journal = record.journal or parts["journal"]
+        record.volume = record.volume or parts["volume"]
+        record.issue = record.issue or parts["issue"]
+        record.pages = record.pages or parts["pages"]
+        record.year = record.year or parse_year(parts["year"])
         record.extra["source"] = source
     record.doi = bag.first("doi")
     if not record.doi:
@@ -136,8 +185,17 @@ def to_record(pairs) -> Record:
     record.keywords = [k for value in bag.all("keywords") for k in split_list(value, ";")]
     record.publication_types = bag.all("publication_types")
     record.language = bag.first("language")
-    record.pmid = bag.first("pmid") if (bag.peek("pmid") or "").strip().isdigit() else None
     record.url = bag.first("url")
     record.database = bag.first("database")
+    # The record number is the PMID only in MEDLINE/PubMed (the record's own
+    # database, else the one database the search history names); Embase's
+    # accession numbers stay in extra under their label, as given.
+    record.pmid = bag.first("pubmed_id")
+    if not record.pmid:
+        label = next((label for label in ACCESSION_LABELS if label in bag), None)
+        record.pmid = pmid_in_accession(bag.peek(label) if label else None,
+                                        record.database or file_database)
+        if record.pmid:
+            bag.first(label)
     record.extra.update(bag.extra())
     return record

@@ -84,7 +84,10 @@ def mesh_headings(citation: ET.Element, used: Used) -> list[dict]:
 
 def to_record(elem: ET.Element) -> Record:
     used = Used()
-    record = Record(database="PubMed")
+    # Text nodes are text (`&lt;label&gt;` is "<label>"); inline elements
+    # (<i>, <sub>, MathML) are read by text_of already. A line break inside
+    # an AbstractText is the file's indentation: paragraphs are AbstractTexts.
+    record = Record(database="PubMed", markup=False)
     citation = elem if elem.tag == "MedlineCitation" else elem.find("MedlineCitation")
     if elem.tag == "PubmedBookArticle":
         citation = elem.find("BookDocument")
@@ -136,9 +139,11 @@ def to_record(elem: ET.Element) -> Record:
             continue
         used.consume(article_id, "IdType")
     record.language = text_of(article.find("Language"), used)
-    record.publication_types = [
-        t for t in (text_of(p, used) for p in article.findall("PublicationTypeList/PublicationType")) if t
-    ]
+    # A book document lists its publication types outside a PublicationTypeList.
+    types = (article.findall("PublicationTypeList/PublicationType")
+             or citation.findall("PublicationTypeList/PublicationType")
+             or citation.findall("PublicationType"))
+    record.publication_types = [t for t in (text_of(p, used) for p in types) if t]
     record.mesh = mesh_headings(citation, used)
     record.keywords = [
         t for t in (text_of(k, used) for k in citation.findall("KeywordList/Keyword")) if t

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..records import Record, find_doi, normalise_doi, parse_year
+from ..records import Record, find_doi, normalise_doi, parse_year, pmid_in_accession
 from . import Parsed
 from .tagged import FieldBag, read_tagged
 
@@ -20,6 +20,7 @@ TAG_NAMES = {
     "P": "pages", "R": "DOI", "S": "tertiary title", "T": "title", "U": "URL",
     "V": "volume", "X": "abstract", "Z": "notes", "@": "ISBN/ISSN", "8": "date",
     "9": "type of work", "G": "language", "!": "short title", "+": "author address",
+    "W": "database provider", "~": "name of database",
 }
 
 
@@ -35,7 +36,7 @@ def parse_line(line: str):
 
 def parse(stream):
     for tagged in read_tagged(stream, parse_line, starts=None, blank_ends=True, joiner="\n\n"):
-        yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line)
+        yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line, tagged.warning)
 
 
 def to_record(bag: FieldBag) -> Record:
@@ -57,5 +58,10 @@ def to_record(bag: FieldBag) -> Record:
     record.abstract = bag.first("X")
     record.keywords = [k for v in bag.all("K") for k in re.split(r"[\n;]+", v) if k.strip()]
     record.language = bag.first("G")
+    # %M is the accession number: the PMID when %~ (database) or %W
+    # (provider) says PubMed, MEDLINE or NLM.
+    record.pmid = pmid_in_accession(bag.peek("M"), bag.peek("~"), bag.peek("W"))
+    if record.pmid:
+        bag.first("M")
     record.extra = bag.extra(TAG_NAMES)
     return record

@@ -9,15 +9,25 @@ import re
 
 import rispy
 
-from ..records import Record, find_doi, join_pages, normalise_doi, parse_int, parse_year
+from ..records import (Record, find_doi, join_pages, normalise_doi, parse_int, parse_year,
+                       pmid_in_accession)
 from . import Parsed
 from .tagged import FieldBag, read_tagged
 
 NAME = "ris"
 LABEL = "RIS"
 
-_TAG = re.compile(r"^([A-Z][A-Z0-9])\s{1,2}-(?:\s(.*)|\s*)$")
-_SIGNATURE = re.compile(r"^TY\s{1,2}- ", re.MULTILINE)
+# A tag line is two characters, two spaces, a hyphen and a space (the RIS
+# specification; `ER  -` may end there). A few writers put more spaces before
+# the hyphen. A file whose records open with one space (`TY - JOUR`) writes
+# every tag so; in any other file a line such as "ER - positive tumours" or
+# "UK - wide registries" is text continuing the value above it.
+_TAG = re.compile(r"^([A-Z][A-Z0-9]) {2,}-(?: (.*)|\s*)$")
+_ONE_SPACE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,}-(?: (.*)|\s*)$")
+_ONE_SPACE_START = re.compile(r"^TY -(?: |\s*$)")
+_SIGNATURE = re.compile(r"^TY {1,2}- ", re.MULTILINE)
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_UPPER_OR_DIGIT = _UPPER | frozenset("0123456789")
 
 # rispy's vocabulary names the tags we keep in `extra` (e.g. "AD (author_address)").
 TAG_NAMES = {tag: name for tag, name in rispy.TAG_KEY_MAPPING.items()}
@@ -31,10 +41,6 @@ TYPE_NAMES = dict(rispy.TYPE_OF_REFERENCE_MAPPING)
 # one note, so it joins like any other text.
 LIST_TAGS = frozenset(rispy.LIST_TYPE_TAGS) - {"N1"} | {"L1", "L2", "L3", "L4"}
 
-# A source that is MEDLINE/PubMed: its accession number (AN) is the PMID.
-# EndNote writes "DP  - NLM" for records it fetched from PubMed.
-_PUBMED_SOURCE = re.compile(r"medline|pubmed|\bnlm\b", re.IGNORECASE)
-_PMID = re.compile(r"(?:PMID|PubMed ID)?\s*:?\s*(\d{1,8})", re.IGNORECASE)
 
 # Reference types whose secondary title (T2) is the periodical.
 PERIODICAL_TYPES = (None, "JOUR", "JFULL", "MGZN", "NEWS", "EJOUR", "INPR", "ABST")
@@ -44,16 +50,34 @@ def sniff(head: str) -> bool:
     return bool(_SIGNATURE.search(head))
 
 
-def parse_line(line: str):
+def parse_line(line: str, one_space: bool = False):
+    """(tag, value) of a tag line, None for any other line. one_space: the
+    record was opened by `TY - ` (one space), so its tags are written so."""
     # Fast path for the standard "XX  - value" layout; the regex takes the rest.
-    if line[2:5] == "  -" and line[:1].isupper():
-        tag = line[:2]
-        if tag.isalnum():
-            return tag, line[6:].strip()
-    match = _TAG.match(line)
+    if line[2:5] == "  -" and line[5:6] in ("", " ") and line[:1] in _UPPER \
+            and line[1:2] in _UPPER_OR_DIGIT:
+        return line[:2], line[6:].strip()
+    match = (_ONE_SPACE_TAG if one_space else _TAG).match(line)
     if match:
         return match.group(1), (match.group(2) or "").strip()
     return None
+
+
+def tag_reader():
+    """parse_line for one file: its first `TY` line says how the file spaces
+    its tags (so `TY - wide` inside an abstract of a standard file is text)."""
+    one_space = None
+
+    def read(line: str):
+        nonlocal one_space
+        if one_space is None and line.startswith("TY"):
+            if _ONE_SPACE_START.match(line):
+                one_space = True
+            elif parse_line(line):
+                one_space = False
+        return parse_line(line, bool(one_space))
+
+    return read
 
 
 def parse(stream):
@@ -61,13 +85,13 @@ def parse(stream):
     # EndNote exports they are the paragraph breaks of the abstract.
     for tagged in read_tagged(
         stream,
-        parse_line,
+        tag_reader(),
         starts=lambda tag: tag == "TY",
         ends=lambda tag: tag == "ER",
         joiner="\n\n",
         list_tags=LIST_TAGS,
     ):
-        yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line)
+        yield Parsed(to_record(FieldBag(tagged.fields)), tagged.raw, tagged.line, tagged.warning)
 
 
 def to_record(bag: FieldBag) -> Record:
@@ -128,22 +152,6 @@ def journal_tags(ref_type: str | None, ebsco: bool) -> tuple[str, ...]:
 
 def is_ebsco(bag: FieldBag) -> bool:
     return any("ebsco" in (bag.peek(tag) or "").lower() for tag in ("DP", "DB", "UR", "L2"))
-
-
-def pmid_in_accession(accession: str | None, *sources: str | None) -> str | None:
-    """The PMID an accession number (AN) holds: `PMID:n` whatever the source,
-    or a bare 1-8 digit number when the record's database (DB/DP) is
-    MEDLINE/PubMed (Embase's, PsycINFO's and WoS's ANs are their own)."""
-    value = (accession or "").strip()
-    if not value:
-        return None
-    if value.upper().startswith(("PMID", "PUBMED ID")):
-        match = _PMID.fullmatch(value)
-        return match.group(1) if match else None
-    if value.isdigit() and len(value) <= 8 and any(
-            _PUBMED_SOURCE.search(source or "") for source in sources):
-        return value
-    return None
 
 
 def infer_database(bag: FieldBag) -> str | None:

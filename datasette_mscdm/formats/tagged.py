@@ -20,16 +20,27 @@ from ..textio import LoadError
 MAX_LINE = 4 * 1024 * 1024
 
 
+# Where text found outside any record is kept (with a warning), so a line
+# that only looked like an end tag never loses what follows it.
+AFTER_END = "(text after the end of the record)"
+BEFORE_FIRST = "(text before the first record)"
+
+
 @dataclass
 class TaggedRecord:
     line: int
     raw_lines: list[str] = field(default_factory=list)  # as in the file, endings kept
     fields: list[list[str]] = field(default_factory=list)  # [tag, value] pairs
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def raw(self) -> str:
         """The record's exact text (its last line ending left off)."""
         return "".join(self.raw_lines).rstrip("\r\n")
+
+    @property
+    def warning(self) -> str | None:
+        return "; ".join(self.warnings) or None
 
     def add(self, tag: str, value: str):
         self.fields.append([tag, value])
@@ -38,6 +49,15 @@ class TaggedRecord:
         if self.fields:
             last = self.fields[-1]
             last[1] = f"{last[1]}{joiner}{text}" if last[1] else text
+
+    def keep_outside(self, key: str, lines: list[str], where: str, warn: bool = True):
+        """Text outside any record, kept in this record's extra (with a
+        warning when warn)."""
+        text = "\n".join(line.strip() for line in lines)
+        self.add(key, text)
+        if warn:
+            self.warnings.append(f"{len(lines)} line(s) {where} belong to no record; kept in"
+                                 f" extra as {key!r}: {text[:80]!r}")
 
 
 class FieldBag:
@@ -94,6 +114,11 @@ class FieldBag:
         return rest
 
 
+def _record_number(line: str) -> bool:
+    """Ovid's `1.` line before each record: a number, not text."""
+    return line.strip().rstrip(".").isdigit()
+
+
 def read_tagged(
     lines: Iterable[str],
     parse_line: Callable[[str], tuple[str, str] | None],
@@ -104,6 +129,7 @@ def read_tagged(
     joiner: str | Callable[[str], str] = " ",
     continuation: Callable[[str], str | None] = lambda line: line.strip(),
     list_tags: frozenset[str] | set[str] = frozenset(),
+    file_tags: frozenset[str] | set[str] = frozenset(),
 ) -> Iterator[TaggedRecord]:
     """Group tagged lines into records.
 
@@ -117,22 +143,71 @@ def read_tagged(
     continuation: the text a non-tag line contributes (None: not a continuation).
     list_tags: tags whose continuation lines are further values of the tag
         (one keyword or author per line under a single tag), not more text.
+    file_tags: tags of the file, not of a record (WoS's FN, VR, EF header).
     Lines arrive with their endings (LF, CRLF or CR), which the raw text keeps.
-    Lines outside records (file headers, Ovid's `1.` numbers) are skipped.
     A final record without its end tag is still returned.
+
+    Nothing is dropped silently: text after a record's end and before the next
+    record's start (an abstract line that only looked like `ER  - `) stays
+    with the record before it, in its raw text and in its extra, with a
+    warning; text before the first record goes to the first record's extra,
+    with a warning. Blank lines, record numbers (Ovid's `1.`) and file tags
+    are not text.
     """
     record: TaggedRecord | None = None
+    ended: TaggedRecord | None = None  # the last record closed, until the next starts
+    between: list[str] = []  # lines read since it closed (raw, endings kept)
+    outside: list[str] = []  # the text among them
+    before_first: list[str] = []
+    seen_record = False
     previous = ""
+
+    def release():
+        """The record that ended, with any text found after it."""
+        nonlocal ended
+        done = ended
+        ended = None
+        if done is not None and outside:
+            last = max(i for i, line in enumerate(between) if line.strip())
+            done.raw_lines.extend(between[:last + 1])
+            # Ovid writes a "Link to the Ovid Full Text" line after each record:
+            # its own text, kept quietly. Tag lines there mean the end tag was
+            # not one (or fields were cut off): a person should look.
+            done.keep_outside(AFTER_END, outside, "after its end",
+                              warn=any(parse_line(line) for line in outside))
+        between.clear()
+        outside.clear()
+        return done
+
+    def opened(number: int) -> TaggedRecord:
+        nonlocal seen_record
+        new = TaggedRecord(number)
+        if not seen_record and before_first:
+            new.keep_outside(BEFORE_FIRST, before_first, "before it")
+        seen_record = True
+        return new
+
+    def stray(full_line: str, line: str, tag: str | None = None):
+        """A line outside any record."""
+        if tag in file_tags or _record_number(line):
+            return
+        if ended is not None:
+            between.append(full_line)
+            outside.append(line)
+        elif not seen_record:
+            before_first.append(line)
+
     for number, full_line in enumerate(lines, 1):
         line = full_line.rstrip("\r\n")
         if len(line) > MAX_LINE:
             raise LoadError(f"line longer than {MAX_LINE} characters", f"line {number}")
         if not line.strip():
             if record is not None and blank_ends:
-                yield record
-                record = None
+                ended, record = record, None
             elif record is not None:
                 record.raw_lines.append(full_line)
+            elif ended is not None:
+                between.append(full_line)
             previous = ""
             continue
         parsed = parse_line(line)
@@ -141,15 +216,25 @@ def read_tagged(
             if starts is not None and starts(tag):
                 if record is not None and record.fields:
                     yield record
-                record = TaggedRecord(number)
+                done = release()
+                if done is not None:
+                    yield done
+                record = opened(number)
             elif record is None:
-                if starts is not None:
-                    continue  # header line (FN, VR) or stray tag outside a record
-                record = TaggedRecord(number)
+                if starts is not None or tag in file_tags:
+                    stray(full_line, line, tag)  # header line (FN, VR) or stray tag
+                    previous = line
+                    continue
+                done = release()
+                if done is not None:
+                    yield done
+                record = opened(number)
             record.raw_lines.append(full_line)
             if ends(tag):
-                yield record
-                record = None
+                done = release()
+                if done is not None:
+                    yield done
+                ended, record = record, None
                 continue
             record.add(tag, value)
         elif record is not None:
@@ -162,6 +247,11 @@ def read_tagged(
                 else:
                     record.extend(text, joiner(tag, previous, line) if callable(joiner)
                                   else joiner)
+        else:
+            stray(full_line, line)
         previous = line
+    done = release()
+    if done is not None:
+        yield done
     if record is not None and record.fields:
         yield record

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ..markup import starts_labelled_section
 from ..records import Record, join_pages, parse_int, parse_year, split_list
 from . import Parsed
 from .tagged import FieldBag, read_tagged
@@ -65,19 +66,38 @@ WRAP_AT_LEAST = 60
 WRAPPED_LINE_AT_MOST = 100
 
 
+# A line that ends a sentence, and one that starts one.
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
+_SENTENCE_START = re.compile(r"^[\"'(\[]*[A-Z0-9]")
+
+
+def _at_sentence_break(previous: str, line: str) -> bool:
+    return bool(_SENTENCE_END.search(previous) and _SENTENCE_START.match(line))
+
+
 def join_lines(lines: list[str]) -> str:
     """The value of a tag continued on further lines (each line's text, without
     its tag or indent). Word-wrapped lines join with a space; a line break that
     is not a wrap (the writer put each paragraph of an abstract, or a section
-    label such as "Background", on a line of its own) is a paragraph break."""
+    label such as "Background", on a line of its own) is a paragraph break.
+
+    A break is not a wrap when a line is too long to be wrapped, when the
+    next line starts a labelled section ("Methods: ..."), when the line
+    ended early (its next word would have fitted), or when every break of a
+    value of three or more lines falls between two sentences (short
+    paragraphs, one per line: wrapping puts a break there now and then, not
+    every time)."""
     if len(lines) == 1:
         return lines[0]
     if any(len(line) + INDENT > WRAPPED_LINE_AT_MOST and " " in line for line in lines[:-1]):
         return "\n\n".join(lines)  # paragraphs, one per line: nothing is wrapped
+    if len(lines) >= 3 and all(_at_sentence_break(a, b) for a, b in zip(lines, lines[1:])):
+        return "\n\n".join(lines)
     parts = [lines[0]]
     for previous, line in zip(lines, lines[1:]):
         first_word = line.split(None, 1)[0] if line.strip() else ""
-        wrapped = INDENT + len(previous) + 1 + len(first_word) > WRAP_AT_LEAST
+        wrapped = (INDENT + len(previous) + 1 + len(first_word) > WRAP_AT_LEAST
+                   and not starts_labelled_section(line))
         parts.append(" " if wrapped else "\n\n")
         parts.append(line)
     return "".join(parts)
@@ -91,10 +111,11 @@ def parse(stream):
         ends=lambda tag: tag in ("ER", "EF"),
         joiner="\n",
         list_tags=MULTI,
+        file_tags={"FN", "VR", "EF"},
     ):
         pairs = [(tag, join_lines(value.split("\n")) if "\n" in value else value)
                  for tag, value in tagged.fields]
-        yield Parsed(to_record(FieldBag(pairs)), tagged.raw, tagged.line)
+        yield Parsed(to_record(FieldBag(pairs)), tagged.raw, tagged.line, tagged.warning)
 
 
 def to_record(bag: FieldBag) -> Record:

@@ -37,7 +37,8 @@ def cell_text(value) -> str:
 
 
 def _header(row) -> list[str]:
-    return [cell_text(value).strip() or f"column {index}" for index, value in enumerate(row, 1)]
+    return csv_table.unique_names(
+        [cell_text(value).strip() or f"column {index}" for index, value in enumerate(row, 1)])
 
 
 def parse_file(facts: FileFacts):

@@ -168,9 +168,20 @@ def text_of(elem: ET.Element | None, used: set[int] | None = None) -> str | None
     return text or None
 
 
+def has_mixed_content(node: ET.Element) -> bool:
+    """Text beside child elements ("Note with <b>bold</b> and tail")."""
+    if len(node) == 0:
+        return False
+    return bool((node.text or "").strip()) or any((child.tail or "").strip() for child in node)
+
+
 def flatten_unused(elem: ET.Element, used: set[int]) -> dict:
     """Every text and attribute under `elem` that no column took, keyed by
-    its path from the record element; repeated paths become lists.
+    its path from the record element; repeated paths become lists. An
+    element with mixed content (text around inline elements such as <i> or
+    <b>) is one value: all its text, in order, the text after each inline
+    element included; the inline elements' attributes are kept under their
+    own paths.
 
     The attributes of an element whose text a column took are kept too
     (MeSH UIs, publication-type UIs, abstract section categories), under
@@ -201,11 +212,22 @@ def flatten_unused(elem: ET.Element, used: set[int]) -> dict:
         for name, value in node.attrib.items():
             if (id(node), name) not in consumed:
                 add(f"{path}/@{name}", value)
+        if has_mixed_content(node):
+            add(path, "".join(node.itertext()).strip())
+            for child in node:
+                attributes_only(child, f"{path}/{child.tag}")
+            return
         text = (node.text or "").strip()
         if text:
             add(path, text)
         for child in node:
             walk(child, f"{path}/{child.tag}")
+
+    def attributes_only(node, path):
+        for name, value in node.attrib.items():
+            add(f"{path}/@{name}", value)
+        for child in node:
+            attributes_only(child, f"{path}/{child.tag}")
 
     for name, value in elem.attrib.items():
         if (id(elem), name) not in consumed:
