@@ -13,6 +13,7 @@ every decision was stored and every status matches.
     python scripts/bench_screen.py --records 20000 --decisions 100
     python scripts/bench_screen.py --db existing.db  # reuse a database (copied first)
     python scripts/bench_screen.py --think 2         # reviewers pause ~2 s per record
+    python scripts/bench_screen.py --order priority  # reranks in the background meanwhile
 
 Without --think every reviewer posts again as soon as the answer arrives
 (a closed loop: the server is never idle, the worst case). With --think,
@@ -41,6 +42,7 @@ from serve import serve  # noqa: E402
 
 from datasette_mscdm.loader import open_database  # noqa: E402
 from datasette_mscdm.screening import rules, store  # noqa: E402
+from datasette_mscdm.screening.protocol import parse_protocol  # noqa: E402
 
 
 def add_reviewers(db: Path, n: int) -> list[str]:
@@ -78,6 +80,30 @@ def screen(base, name, decisions, times, failures, lock, think=0.0):
         failures.append(f"{name}: {error!r}")
 
 
+def set_order(db: Path, order: str) -> None:
+    conn = open_database(db).conn
+    protocol = store.stored_protocol(conn) or parse_protocol({})
+    if protocol.order != order:
+        with conn:
+            store.save_protocol(conn, parse_protocol(dict(protocol.to_config(), order=order)),
+                                "bench")
+    conn.close()
+
+
+def reranks(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    rows = conn.execute("select mode, labels_used, seconds from mscdm_retrains order by id"
+                        ).fetchall()
+    conn.close()
+    if not rows:
+        return "priority order: no rerank finished during the run"
+    seconds = [r[2] for r in rows]
+    return (f"priority order: {len(rows)} reranks finished during the run (modes "
+            f"{sorted({r[0] for r in rows})}, up to {max(r[1] for r in rows)} labels); "
+            f"seconds each (first includes building the feature store): "
+            f"{', '.join(f'{x:.1f}' for x in seconds)}")
+
+
 def check(db: Path) -> str:
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
@@ -103,6 +129,9 @@ def main():
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean seconds a reviewer reads each record (default 0)")
     parser.add_argument("--db", type=Path, help="an existing review database (copied first)")
+    parser.add_argument("--order", choices=("random", "priority"), default="random",
+                        help="the protocol's order; priority reranks in the background while "
+                             "the reviewers screen, and the reranks are listed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "review.db"
@@ -111,6 +140,7 @@ def main():
         else:
             build(db, args.records)
         names = add_reviewers(db, args.reviewers)
+        set_order(db, args.order)
         times, failures, lock = [], [], threading.Lock()
         with serve(db) as base:
             threads = [threading.Thread(target=screen, args=(base, name, args.decisions, times,
@@ -130,6 +160,8 @@ def main():
         print(f"record a decision + get the next record: p50 {statistics.median(times):.1f} ms,"
               f" p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms")
         print(check(db))
+        if args.order == "priority":
+            print(reranks(db))
 
 
 if __name__ == "__main__":

@@ -475,3 +475,32 @@ def test_a_served_review_reranks_in_its_worker_and_refuses_a_cross_site_stop(loa
                                                            "Origin": base})
         assert status == 303
     assert prisma(path)["removed_by_automation"] == unscreened
+
+
+async def test_the_stopping_estimate_counts_what_reviewers_screened_in_that_order(loaded,
+                                                                                tmp_path):
+    path = copy_of(loaded, tmp_path, order="priority", title_abstract={"reviewers": 1})
+    conn = store.connect(path)
+    protocol = store.stored_protocol(conn)
+    bob, alice = store.Reviewer("bob", "reviewer"), store.Reviewer("alice", "lead")
+    ids = [row[0] for row in conn.execute("select id from records order by id desc limit 6")]
+    # Settled in this order: include, exclude, exclude, include, exclude.
+    for rid, decision in zip(ids, ("include", "exclude", "exclude", "include", "exclude")):
+        with conn:
+            store.record_decision(conn, protocol, bob, rid, "title_abstract", decision,
+                                  "Other" if decision == "exclude" else None)
+    # An undone vote does not count; a bulk exclusion is neither screened nor to screen.
+    with conn:
+        store.undo_last(conn, protocol, bob, "title_abstract")
+    word = conn.execute("select title from records where id = ?", [ids[5]]).fetchone()[0]
+    matches = [r[0] for r in conn.execute(
+        "select rowid from records_fts where records_fts match ?", [f'"{word}"'])]
+    with conn:
+        excluded = store.bulk_exclude(conn, protocol, alice, f'"{word}"', "title_abstract",
+                                      "Other", None)
+    labels, records = priority.screening_sequence(conn)
+    assert labels == [1, 0, 0, 1]
+    assert records == 258 - excluded and excluded >= 1 and ids[5] in matches
+    e = priority.estimate(conn, protocol)
+    assert (e.screened, e.includes_found, e.screened_since_last_include) == (4, 2, 0)
+    conn.close()

@@ -54,9 +54,10 @@ def ranking_terms(plugin_config: dict | None, protocol: Protocol) -> tuple[list,
 
 # In the worker process -----------------------------------------------------------
 
-# path -> (file identity, FeatureStore). A cache of this process, not state
-# of the review: losing it costs one rebuild.
+# path -> (file identity, FeatureStore), the most recently used last. A cache
+# of this process, not state of the review: losing it costs one rebuild.
 _STORES: dict[str, tuple[tuple, FeatureStore]] = {}
+STORES_KEPT = 4
 
 
 def _identity(path: str) -> tuple:
@@ -95,7 +96,10 @@ def feature_store(path: str, conn) -> FeatureStore:
         if not store.needs_rebuild():
             return store
     store = FeatureStore.build(ids, _texts(conn, ids))
+    _STORES.pop(path, None)
     _STORES[path] = (identity, store)
+    while len(_STORES) > STORES_KEPT:
+        _STORES.pop(next(iter(_STORES)))
     return store
 
 
@@ -139,8 +143,12 @@ def compute_plan(path: str, protocol: Protocol, trigger: str, include_terms=(),
 # In the server -------------------------------------------------------------------
 
 _POOL: ProcessPoolExecutor | None = None
-# database path -> the task reranking it (one at a time per review).
+# database path -> the task reranking it (one at a time per review), and when
+# a rerank of it last failed (not retried for RETRY_AFTER seconds, so a
+# review that cannot be ranked does not cost a failed rerank per page view).
 _RUNNING: dict[str, asyncio.Task] = {}
+_FAILED_AT: dict[str, float] = {}
+RETRY_AFTER = 60.0
 
 
 def _pool() -> ProcessPoolExecutor:
@@ -166,7 +174,9 @@ def schedule(datasette, db, protocol: Protocol) -> None:
     task = _RUNNING.get(db.path)
     if task is not None and not task.done():
         return
-    _RUNNING[db.path] = asyncio.get_running_loop().create_task(_run(datasette, db))
+    if time.monotonic() - _FAILED_AT.get(db.path, -RETRY_AFTER) < RETRY_AFTER:
+        return
+    _RUNNING[db.path] = asyncio.get_running_loop().create_task(_run_logged(datasette, db))
 
 
 async def idle(db) -> None:
@@ -174,6 +184,19 @@ async def idle(db) -> None:
     task = _RUNNING.get(db.path)
     if task is not None:
         await asyncio.shield(task)
+
+
+async def _run_logged(datasette, db) -> None:
+    """_run, its failures logged (a rerank never takes a request down)."""
+    try:
+        await _run(datasette, db)
+    except BrokenProcessPool:
+        log.exception("the rerank worker died while ranking %s; it restarts next time", db.name)
+        _reset_pool()
+        _FAILED_AT[db.path] = time.monotonic()
+    except Exception:
+        log.exception("rerank of %s failed; retried in %d s", db.name, RETRY_AFTER)
+        _FAILED_AT[db.path] = time.monotonic()
 
 
 async def _run(datasette, db) -> None:
@@ -191,17 +214,8 @@ async def _run(datasette, db) -> None:
         if trigger is None:
             return
         include, exclude = ranking_terms(config, protocol)
-        try:
-            plan = await loop.run_in_executor(_pool(), compute_plan, db.path, protocol, trigger,
-                                              include, exclude)
-        except BrokenProcessPool:
-            log.exception("the rerank worker of %s died; it restarts on the next rerank",
-                          db.name)
-            _reset_pool()
-            return
-        except Exception:  # a rerank never takes the server down with it
-            log.exception("rerank of %s failed", db.name)
-            return
+        plan = await loop.run_in_executor(_pool(), compute_plan, db.path, protocol, trigger,
+                                          include, exclude)
         await db.execute_write_fn(lambda conn: priority.apply_plan(
             conn, plan, stored_protocol(conn) or configured))
 
