@@ -858,6 +858,7 @@ CREATE TABLE mscdm_retrains (
     label_state TEXT NOT NULL,   -- JSON: the settled counts it was trained on (what makes the next one due)
     protocol_id INTEGER,         -- the protocol version in force
     max_record_id INTEGER NOT NULL,
+    merge_log_id INTEGER NOT NULL,  -- the latest mscdm_merges row then (merges change the records)
     records INTEGER NOT NULL,
     head INTEGER NOT NULL,       -- records given a place in front (screen_order)
     random_picks INTEGER NOT NULL,

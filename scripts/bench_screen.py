@@ -90,6 +90,22 @@ def set_order(db: Path, order: str) -> None:
     conn.close()
 
 
+def wait_first_rerank(base: str, db: Path, timeout: float = 600) -> float:
+    """Open a screening page (a rerank becomes due) and wait for it."""
+    client = ReviewerClient(base)
+    client.login("bench00", "bench00-password")
+    started = time.perf_counter()
+    client.get(f"{base}/review/-/screen")
+    while time.perf_counter() - started < timeout:
+        conn = sqlite3.connect(db)
+        done = conn.execute("select count(*) from mscdm_retrains").fetchone()[0]
+        conn.close()
+        if done:
+            return time.perf_counter() - started
+        time.sleep(0.5)
+    raise RuntimeError("no rerank within the timeout")
+
+
 def reranks(db: Path) -> str:
     conn = sqlite3.connect(db)
     rows = conn.execute("select mode, labels_used, seconds from mscdm_retrains order by id"
@@ -132,6 +148,9 @@ def main():
     parser.add_argument("--order", choices=("random", "priority"), default="random",
                         help="the protocol's order; priority reranks in the background while "
                              "the reviewers screen, and the reranks are listed")
+    parser.add_argument("--warm", action="store_true",
+                        help="with --order priority, start the reviewers once the first rerank "
+                             "(which builds the feature store) has finished")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "review.db"
@@ -143,6 +162,8 @@ def main():
         set_order(db, args.order)
         times, failures, lock = [], [], threading.Lock()
         with serve(db) as base:
+            if args.order == "priority" and args.warm:
+                print(f"first rerank (builds the feature store): {wait_first_rerank(base, db):.1f} s")
             threads = [threading.Thread(target=screen, args=(base, name, args.decisions, times,
                                                              failures, lock, args.think))
                        for name in names]

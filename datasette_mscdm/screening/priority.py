@@ -6,12 +6,13 @@ How the order reaches the reviewers. `records.screen_order` is what
 next-record selection walks (store.next_record_id, on the queue indexes).
 Priority order starts as the protocol's random order (store.ensure_order).
 Each rerank then writes a *head*: the HEAD best-ranked records that are not
-settled yet, with screen_order values below every earlier head (a head of
-generation g takes -g * 2**32 + place), so the newest ranking comes first,
+settled yet, with screen_order values below every earlier head (the head of
+rerank g, its mscdm_retrains id, takes -g * 2**32 + place), so the newest ranking comes first,
 older heads after it and records never ranked (loaded since) last, at their
-random places. Writing the head, not all 100k places, keeps the write to a
-few milliseconds: decisions wait for the write connection, and a team
-screens far fewer than HEAD records between two reranks.
+random places. Writing the head, not all 100k places, and in parts of
+HEAD_PART, keeps each write to a few milliseconds: decisions wait for the
+write connection, and a team screens far fewer than HEAD records between
+two reranks.
 
 Blind screening. Everything a rerank reads is public while screening is
 blind: the settled statuses (`ta_status` included / excluded, full-text
@@ -38,7 +39,8 @@ from . import rules
 from .protocol import Protocol
 from .store import ScreeningError, _rows, in_force, now, update_status
 
-HEAD = 2000
+HEAD = 1000
+HEAD_PART = 100
 HEAD_STEP = 1 << 32
 AUTOMATION_REASON = "Stopped screening early (stopping estimate)"
 
@@ -94,8 +96,11 @@ def protocol_id(conn) -> int | None:
 
 
 def record_extent(conn) -> tuple[int, int]:
-    """(highest record id, records): records loaded, merged or unmerged."""
-    return tuple(conn.execute("SELECT coalesce(max(id), 0), count(*) FROM records").fetchone())
+    """(highest record id, latest merge log row): both grow when records are
+    loaded, merged or unmerged (the merge log is append-only). Two index
+    lookups, where counting 100k records takes milliseconds."""
+    return (conn.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0],
+            conn.execute("SELECT coalesce(max(id), 0) FROM mscdm_merges").fetchone()[0])
 
 
 def last_retrain(conn) -> dict | None:
@@ -117,7 +122,7 @@ def due(conn, protocol: Protocol, at: datetime | None = None) -> str | None:
         return "first"
     if last["protocol_id"] != protocol_id(conn):
         return "protocol"
-    if record_extent(conn) != (last["max_record_id"], last["records"]):
+    if record_extent(conn) != (last["max_record_id"], last["merge_log_id"]):
         return "records"
     state, before = label_state(conn), LabelState.from_json(last["label_state"])
     if state.seeds != before.seeds:
@@ -143,8 +148,8 @@ class RerankInput:
     candidates: list[int]          # records the head is chosen from (not settled)
     state: LabelState
     max_record_id: int
+    merge_log_id: int
     records: int
-    generation: int
 
     @property
     def criteria_text(self) -> str:
@@ -171,10 +176,10 @@ def read_input(conn, protocol: Protocol) -> RerankInput:
                  for record_id in sorted(seeds - known)]
     candidates = [row[0] for row in conn.execute(
         "SELECT id FROM records WHERE ta_status NOT IN ('included', 'excluded') ORDER BY id")]
-    max_id, count = record_extent(conn)
-    generation = conn.execute("SELECT count(*) FROM mscdm_retrains").fetchone()[0] + 1
+    max_id, merge_log_id = record_extent(conn)
+    records = conn.execute("SELECT count(*) FROM records").fetchone()[0]
     return RerankInput(protocol, protocol_id(conn), outcomes, candidates, label_state(conn),
-                       max_id, count, generation)
+                       max_id, merge_log_id, records)
 
 
 def labels_digest(ids, labels, weights) -> int:
@@ -231,29 +236,46 @@ class RerankPlan:
     source: RerankInput
 
 
-def apply_plan(conn, plan: RerankPlan, protocol: Protocol) -> bool:
-    """Write the head and the retrain's row in one transaction, unless the
-    protocol changed meanwhile (its order may no longer be priority).
-    Returns whether it was written."""
-    if protocol.order != "priority" or protocol_id(conn) != plan.source.protocol_id:
-        return False
-    generation = conn.execute("SELECT count(*) FROM mscdm_retrains").fetchone()[0] + 1
-    base = -generation * HEAD_STEP
-    conn.executemany("UPDATE records SET screen_order = ? WHERE id = ?",
-                     [(base + place, record) for place, record in enumerate(plan.head)])
-    conn.execute(
+def _still_in_force(conn, plan: RerankPlan, protocol: Protocol) -> bool:
+    return protocol.order == "priority" and protocol_id(conn) == plan.source.protocol_id
+
+
+def record_plan(conn, plan: RerankPlan, protocol: Protocol) -> int | None:
+    """Log the rerank (its row's id is the head's generation), unless the
+    protocol changed while it ranked (the order may no longer be priority).
+    Then write the head with write_head, a part per transaction."""
+    if not _still_in_force(conn, plan, protocol):
+        return None
+    return conn.execute(
         "INSERT INTO mscdm_retrains (at, trigger, mode, labels_used, includes_used, label_state,"
-        " protocol_id, max_record_id, records, head, random_picks, seconds, seed, settings)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " protocol_id, max_record_id, merge_log_id, records, head, random_picks, seconds, seed,"
+        " settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [now(), plan.trigger, plan.mode, plan.labels_used, plan.includes_used,
          plan.source.state.to_json(), plan.source.protocol_id, plan.source.max_record_id,
-         plan.source.records, len(plan.head), plan.random_picks, round(plan.seconds, 3),
-         plan.seed, json.dumps(plan.settings, sort_keys=True)])
+         plan.source.merge_log_id, plan.source.records, len(plan.head), plan.random_picks,
+         round(plan.seconds, 3), plan.seed, json.dumps(plan.settings, sort_keys=True)]
+    ).lastrowid
+
+
+def head_parts(plan: RerankPlan) -> list[range]:
+    """The head's places in parts of HEAD_PART, best first. Each part is one
+    short write (a record's row is rewritten: ~65 µs each on a 100k review
+    here), so a decision never waits behind the whole head; while the parts
+    land, the new head's best places already come first."""
+    return [range(start, min(start + HEAD_PART, len(plan.head)))
+            for start in range(0, len(plan.head), HEAD_PART)]
+
+
+def write_head(conn, plan: RerankPlan, protocol: Protocol, generation: int,
+               places: range) -> bool:
+    """Write these places of the head (screen_order below every earlier
+    head); False, writing nothing, when the protocol changed meanwhile."""
+    if not _still_in_force(conn, plan, protocol):
+        return False
+    base = -generation * HEAD_STEP
+    conn.executemany("UPDATE records SET screen_order = ? WHERE id = ?",
+                     [(base + place, plan.head[place]) for place in places])
     return True
-
-
-def retrains(conn, limit: int = 20) -> list[dict]:
-    return _rows(conn, "SELECT * FROM mscdm_retrains ORDER BY id DESC LIMIT ?", [limit])
 
 
 # Seed includes -----------------------------------------------------------------

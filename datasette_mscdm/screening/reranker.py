@@ -6,7 +6,7 @@ Python and NumPy work that holds the GIL, and the server answers every
 reviewer from one event loop. In one worker process (spawned, not forked: a
 fork of a server with thread pools can inherit a held lock) the server's
 requests never wait for it; the only thing a rerank puts on the server is
-the head's write (priority.apply_plan, milliseconds).
+the head's writes (priority.write_head, a few milliseconds each).
 
 The worker keeps each review's feature store (ranking/features.py) in
 memory between reranks: built on the first, records loaded later added,
@@ -106,7 +106,7 @@ def feature_store(path: str, conn) -> FeatureStore:
 def compute_plan(path: str, protocol: Protocol, trigger: str, include_terms=(),
                  exclude_terms=()) -> priority.RerankPlan:
     """Read the review (one snapshot), rank it, choose the head. Pure
-    reading: the caller writes the plan (priority.apply_plan)."""
+    reading: the caller writes the plan (priority.record_plan, write_head)."""
     started = time.monotonic()
     conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True)
     try:
@@ -143,6 +143,7 @@ def compute_plan(path: str, protocol: Protocol, trigger: str, include_terms=(),
 # In the server -------------------------------------------------------------------
 
 _POOL: ProcessPoolExecutor | None = None
+_THREAD_LIMITS = None
 # database path -> the task reranking it (one at a time per review), and when
 # a rerank of it last failed (not retried for RETRY_AFTER seconds, so a
 # review that cannot be ranked does not cost a failed rerank per page view).
@@ -151,10 +152,23 @@ _FAILED_AT: dict[str, float] = {}
 RETRY_AFTER = 60.0
 
 
+def _worker_started() -> None:
+    """In the worker: yield the CPU to the server (on a 2-core machine a
+    rerank would otherwise compete with the requests it must not slow) and
+    keep NumPy and SciPy to one thread."""
+    try:
+        os.nice(10)
+    except OSError:  # pragma: no cover - not permitted here
+        pass
+    from threadpoolctl import threadpool_limits
+    global _THREAD_LIMITS
+    _THREAD_LIMITS = threadpool_limits(1)  # in force while the reference lives
+
+
 def _pool() -> ProcessPoolExecutor:
     global _POOL
     if _POOL is None:
-        _POOL = ProcessPoolExecutor(max_workers=1,
+        _POOL = ProcessPoolExecutor(max_workers=1, initializer=_worker_started,
                                     mp_context=multiprocessing.get_context("spawn"))
     return _POOL
 
@@ -216,15 +230,25 @@ async def _run(datasette, db) -> None:
         include, exclude = ranking_terms(config, protocol)
         plan = await loop.run_in_executor(_pool(), compute_plan, db.path, protocol, trigger,
                                           include, exclude)
-        await db.execute_write_fn(lambda conn: priority.apply_plan(
-            conn, plan, stored_protocol(conn) or configured))
+        in_force = lambda conn: stored_protocol(conn) or configured  # noqa: E731
+        generation = await db.execute_write_fn(
+            lambda conn: priority.record_plan(conn, plan, in_force(conn)))
+        for places in priority.head_parts(plan) if generation else ():
+            if not await db.execute_write_fn(lambda conn, places=places: priority.write_head(
+                    conn, plan, in_force(conn), generation, places)):
+                break
 
 
 def rerank_now(path: str, conn, protocol: Protocol, include_terms=(), exclude_terms=(),
                trigger: str = "manual") -> priority.RerankPlan | None:
-    """`mscdm rerank`: compute in this process and write on `conn`."""
+    """`mscdm rerank`: compute in this process and write on `conn`, as the
+    server does (None when the protocol changed meanwhile)."""
     plan = compute_plan(path, protocol, trigger, include_terms, exclude_terms)
     with conn:
-        written = priority.apply_plan(conn, plan, protocol)
-    return plan if written else None
-
+        generation = priority.record_plan(conn, plan, protocol)
+    if generation is None:
+        return None
+    for places in priority.head_parts(plan):
+        with conn:
+            priority.write_head(conn, plan, protocol, generation, places)
+    return plan
