@@ -149,7 +149,11 @@ def elas_scorer(labelled):
 
     def make_scorer(permutation: np.ndarray, seed: int):
         shuffled = matrix[permutation]
-        return lambda rows, labels: elas_u4_scores(shuffled, rows, labels, seed)
+        # One generator for the whole simulation, as `asreview simulate --seed`
+        # leaves it: every fit draws liblinear's seed from it (model.elas_u4_scores).
+        stream = np.random.RandomState(seed)
+        return lambda rows, labels: elas_u4_scores(shuffled, rows, labels, seed,
+                                                   random_state=stream)
     return make_scorer
 
 
