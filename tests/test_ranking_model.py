@@ -76,3 +76,35 @@ def test_extra_rows_and_weights(meijboom):
     assert np.corrcoef(weighted, plain)[0, 1] > 0.99
     with pytest.raises(ValueError):
         model.fit_scores(store.matrix, rows[:1], y[:1])
+
+
+def test_one_generator_per_simulation_draws_each_fits_liblinear_seed(meijboom):
+    """ASReview's simulate --seed seeds one generator that every fit draws
+    liblinear's seed from; elas_u4_scores with a shared RandomState does the
+    same, fit after fit (a LinearSVC fed the same stream agrees)."""
+    store, labelled = meijboom
+    rng = np.random.default_rng(5)
+    includes = np.flatnonzero(labelled.labels == 1)
+    excludes = np.flatnonzero(labelled.labels == 0)
+    ours, reference = np.random.RandomState(7), np.random.RandomState(7)
+    for size in (2, 3, 4):
+        rows = np.concatenate([includes[:size], rng.choice(excludes, 20 * size, replace=False)])
+        y = labelled.labels[rows]
+        expected = LinearSVC(C=0.11, random_state=reference).fit(
+            store.matrix[rows], y, sample_weight=model.balanced_weights(y))
+        scores = model.elas_u4_scores(store.matrix, rows, y, random_state=ours)
+        assert np.array_equal(scores, expected.decision_function(store.matrix))
+    # One draw per fit from each stream: they are in step.
+    assert np.array_equal(ours.get_state()[1], reference.get_state()[1])
+
+
+def test_protocol_start_is_the_shuffle_and_priors_simulate_uses():
+    from datasette_mscdm.ranking.simulate import protocol_start, simulate
+    labels = np.array([0, 1, 0, 0, 1, 0, 1, 0, 0, 0], dtype=np.int8)
+    for seed in (1, 2, 3):
+        permutation, priors = protocol_start(labels, seed)
+        assert sorted(permutation.tolist()) == list(range(len(labels)))
+        assert labels[permutation[priors]].tolist() == [1, 0]
+        result = simulate(labels, lambda p: (lambda rows, y: -np.arange(len(labels), dtype=float)),
+                          seed)
+        assert result.order[:2].tolist() == permutation[priors].tolist()

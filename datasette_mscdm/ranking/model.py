@@ -73,10 +73,13 @@ def _bounded_rows(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray | No
 
 
 def fit_scores(X: sp.csr_matrix, rows, labels, weights=None, extra=None,
-               settings: ModelSettings = ModelSettings(), seed: int = 0) -> np.ndarray:
+               settings: ModelSettings = ModelSettings(), seed: int = 0,
+               random_state: np.random.RandomState | None = None) -> np.ndarray:
     """Fit on the labelled records (`rows` of X, `labels` 1/0, optional
     per-label `weights`) plus `extra` = (matrix, labels, weights) rows that
-    are not records, and return the decision value of every row of X."""
+    are not records, and return the decision value of every row of X.
+    liblinear's shuffling is seeded by `seed`, or drawn from `random_state`
+    when one is given (see elas_u4_scores)."""
     rows = np.asarray(rows, dtype=np.int64)
     labels = np.asarray(labels, dtype=np.int8)
     if weights is not None:
@@ -94,16 +97,25 @@ def fit_scores(X: sp.csr_matrix, rows, labels, weights=None, extra=None,
         raise ValueError("ranking needs at least one include and one exclude")
     sample_weight = balanced_weights(y, settings.ratio) * multipliers
     model = LinearSVC(C=settings.C, loss="squared_hinge", max_iter=settings.max_iter,
-                      random_state=seed)
+                      random_state=seed if random_state is None else random_state)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(train, y, sample_weight=sample_weight)
     return model.decision_function(X)
 
 
-def elas_u4_scores(X: sp.csr_matrix, train_rows, train_labels, seed: int = 0) -> np.ndarray:
+def elas_u4_scores(X: sp.csr_matrix, train_rows, train_labels, seed: int = 0,
+                   random_state: np.random.RandomState | None = None) -> np.ndarray:
     """ASReview ELAS u4 exactly: no extra rows, no weights, no subsampling,
-    liblinear's default 1000 passes."""
+    liblinear's default 1000 passes.
+
+    `random_state`: one np.random.RandomState(seed) shared by every fit of a
+    simulation reproduces ASReview's screening order record for record.
+    `asreview simulate --seed S` seeds numpy's global generator once, and each
+    of its LinearSVC fits (random_state=None) draws liblinear's seed from it;
+    liblinear's coordinate-descent order then decides near ties (decision
+    values within ~1e-7, its tolerance), so a fresh seed per fit gives the
+    same metrics but not always the same order (scripts/asreview_parity.py)."""
     return fit_scores(X, train_rows, train_labels,
                       settings=ModelSettings(max_iter=1000, max_train=np.iinfo(np.int64).max),
-                      seed=seed)
+                      seed=seed, random_state=random_state)

@@ -48,6 +48,19 @@ def prior_positions(labels: np.ndarray, permutation: np.ndarray, n_included: int
     return includes[:n_included].tolist() + excludes[:n_excluded].tolist()
 
 
+def protocol_start(labels, seed: int, prior_included: int = 1,
+                   prior_excluded: int = 1) -> tuple[np.ndarray, list[int]]:
+    """The protocol's first step: the shuffle (`permutation`, record positions
+    in shuffled order) and the priors (positions in that order). One function,
+    so a comparison with another tool (scripts/asreview_parity.py) starts from
+    the very same shuffle and priors as `simulate`."""
+    labels = np.asarray(labels, dtype=np.int8)
+    if prior_included < 1 or prior_excluded < 1:
+        raise ValueError("a model needs at least one included and one excluded prior")
+    permutation = np.random.default_rng(seed).permutation(len(labels))
+    return permutation, prior_positions(labels, permutation, prior_included, prior_excluded)
+
+
 def simulate(labels, make_scorer: Callable[[np.ndarray], ScoreFunction], seed: int = 1,
              prior_included: int = 1, prior_excluded: int = 1,
              until_all_found: bool = True, random_share: float = 0.0) -> SimulationResult:
@@ -58,13 +71,9 @@ def simulate(labels, make_scorer: Callable[[np.ndarray], ScoreFunction], seed: i
     instead of the top-ranked one (the server's guard against tunnel vision)."""
     labels = np.asarray(labels, dtype=np.int8)
     n = len(labels)
-    if prior_included < 1 or prior_excluded < 1:
-        raise ValueError("a model needs at least one included and one excluded prior")
-    rng = np.random.default_rng(seed)
-    permutation = rng.permutation(n)
+    permutation, order = protocol_start(labels, seed, prior_included, prior_excluded)
     shuffled = labels[permutation]
     score = make_scorer(permutation)
-    order = prior_positions(labels, permutation, prior_included, prior_excluded)
     seen = np.zeros(n, dtype=bool)
     seen[order] = True
     total = int(shuffled.sum())
@@ -140,7 +149,11 @@ def elas_scorer(labelled):
 
     def make_scorer(permutation: np.ndarray, seed: int):
         shuffled = matrix[permutation]
-        return lambda rows, labels: elas_u4_scores(shuffled, rows, labels, seed)
+        # One generator for the whole simulation, as `asreview simulate --seed`
+        # leaves it: every fit draws liblinear's seed from it (model.elas_u4_scores).
+        stream = np.random.RandomState(seed)
+        return lambda rows, labels: elas_u4_scores(shuffled, rows, labels, seed,
+                                                   random_state=stream)
     return make_scorer
 
 
