@@ -226,6 +226,10 @@ async def test_a_lead_resolves_a_conflict_and_reviewers_cannot(ds, screening_db)
     response = await ds.client.post("/review/-/conflicts", cookies=alice, data=form)
     assert response.status_code == 303
     assert statuses(screening_db, rid)[:3] == ("included", "unscreened", "awaiting full text")
+    # The lead is told what was done: the record has left the list.
+    after = await ds.client.get("/review/-/conflicts", cookies={
+        **alice, "ds_messages": response.cookies["ds_messages"]})
+    assert f"Record {rid}: Included at Title/abstract, your resolution." in after.text
     history = (await ds.client.get(f"/review/-/record/{rid}/history.json")).json()
     kinds = [d["kind"] for d in history["decisions"]["title_abstract"]]
     assert kinds == ["screen", "screen", "resolution"]
@@ -287,6 +291,9 @@ async def test_only_a_lead_changes_the_protocol_and_statuses_follow(ds, screenin
     response = await ds.client.post("/review/-/protocol", cookies=alice,
                                     data={"protocol": single})
     assert response.status_code == 303
+    saved = await ds.client.get("/review/-/protocol", cookies={
+        **alice, "ds_messages": response.cookies["ds_messages"]})
+    assert "Protocol saved: the new version is in force" in saved.text
     assert statuses(screening_db, rid)[:3] == ("included", None, "included")
     page = await ds.client.get("/review/-/protocol")
     assert "by alice" in page.text
@@ -505,3 +512,16 @@ async def test_a_team_spreads_over_the_records(ds, screening_db):
     assert response.json()["next"]["record"]["id"] == third  # alice holds one of two votes
     # Who holds what is private.
     assert (await ds.client.get("/review/mscdm_claims.json", cookies=alice)).status_code == 403
+
+
+def test_a_leads_confirmation_says_what_was_done():
+    from datasette_mscdm.routes.conflicts import resolved_message
+    from datasette_mscdm.screening.protocol import Stage
+    ta, ft = Stage("title_abstract"), Stage("full_text")
+    assert resolved_message(7, ta, "reopen", None) == (
+        "Record 7: Title/abstract reopened; its reviewers vote again.")
+    assert resolved_message(7, ta, "maybe", None) == (
+        "Record 7: Sent on to the full text at Title/abstract, your resolution.")
+    assert resolved_message(7, ft, "maybe", None).startswith("Record 7: Left as maybe at Full text")
+    assert resolved_message(7, ft, "exclude", "Wrong population") == (
+        "Record 7: Excluded (Wrong population) at Full text, your resolution.")

@@ -68,12 +68,14 @@ async def _resolve(datasette, request, db):
         def resolve(conn, lead, protocol):
             stage = inputs.stage(form.get("stage"), protocol)
             if decision == "reopen":
-                return store.reopen_stage(conn, protocol, lead, record_id, stage, note,
-                                          request_id=request_id)
-            return store.record_decision(conn, protocol, lead, record_id, stage, decision,
-                                         reason, note, kind="resolution", request_id=request_id)
+                store.reopen_stage(conn, protocol, lead, record_id, stage, note,
+                                   request_id=request_id)
+            else:
+                store.record_decision(conn, protocol, lead, record_id, stage, decision,
+                                      reason, note, kind="resolution", request_id=request_id)
+            return resolved_message(record_id, protocol.stage(stage), decision, reason)
 
-        await write_as(datasette, request, db, resolve, lead=True)
+        message = await write_as(datasette, request, db, resolve, lead=True)
     except store.ScreeningError as error:
         try:
             _, protocol = await require_reviewer(datasette, request, db, lead=True)
@@ -81,4 +83,17 @@ async def _resolve(datasette, request, db):
             return await error_page(datasette, request, str(error), error.status)
         return await _page(datasette, request, db, protocol, error=str(error),
                            status=error.status)
+    # The page the lead goes back to says what was done (the record has left the list).
+    datasette.add_message(request, message, datasette.INFO)
     return Response.redirect(safe_next(datasette, db, next_url, request.path), status=303)
+
+
+def resolved_message(record_id: int, stage, decision: str, reason: str | None) -> str:
+    """The confirmation a lead sees after resolving or reopening a record."""
+    if decision == "reopen":
+        return f"Record {record_id}: {stage.label} reopened; its reviewers vote again."
+    done = {"include": "Included", "exclude": "Excluded",
+            "maybe": ("Sent on to the full text" if stage.key == "title_abstract"
+                      else "Left as maybe")}.get(decision, decision)
+    because = f" ({reason})" if reason else ""
+    return f"Record {record_id}: {done}{because} at {stage.label}, your resolution."

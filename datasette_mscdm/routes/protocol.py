@@ -33,6 +33,9 @@ async def protocol_view(datasette, request):
             protocol = parse_protocol(config if config is not None else {})
             await write_as(datasette, request, db, lambda conn, lead, _: store.save_protocol(
                 conn, protocol, lead.name), lead=True)
+            datasette.add_message(request, "Protocol saved: the new version is in force from the "
+                                  "next request; the history below keeps every earlier one.",
+                                  datasette.INFO)
             return Response.redirect(request.path, status=303)
         except (yaml.YAMLError, ProtocolError) as failure:
             error, status = f"Protocol not saved: {failure}", 400
