@@ -7,6 +7,7 @@ a hidden vote), cold start follows the criteria, seed includes, and a
 lead's early stop is counted in PRISMA and undone by resume."""
 
 import json
+import re
 import shutil
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -384,11 +385,17 @@ async def test_a_lead_stops_early_prisma_counts_it_and_resume_undoes_it(loaded, 
     async def stop(cookies, **form):
         return await ds.client.post("/review/-/screen/stop", cookies=cookies, data=form)
 
-    assert (await stop(bob, reason="enough", confirm=str(unscreened))).status_code == 403
+    # What the dashboard's form confirms: the number, the records, the latest stop or resume.
+    shown = dict(re.findall(r'name="(confirm|records|after)" value="([^"]*)"', page.text))
+    assert shown["confirm"] == str(unscreened) and shown["after"] == "0"
+    assert (await stop(bob, reason="enough", **shown)).status_code == 403
     assert (await stop(alice, confirm=str(unscreened))).status_code == 400
     assert (await stop(alice, reason="enough", confirm=str(unscreened + 1))).status_code == 409
+    other_records = {**shown, "records": "0" * 16}  # as many records, not the same ones
+    refused = await stop(alice, reason="enough", **other_records)
+    assert refused.status_code == 409 and "not the same" in refused.text
     assert statuses(path) == statuses_before
-    done = await stop(alice, reason="SAFE: 50 excluded in a row", confirm=str(unscreened))
+    done = await stop(alice, reason="SAFE: 50 excluded in a row", **shown)
     assert done.status_code == 303 and done.headers["location"] == "/review/-/review#stopping"
     after = prisma(path)
     assert after["removed_by_automation"] == unscreened
@@ -420,6 +427,10 @@ async def test_a_lead_stops_early_prisma_counts_it_and_resume_undoes_it(loaded, 
     assert {k: v for k, v in resumed_counts.items() if k != "stopped_early"} == \
         {k: v for k, v in before.items() if k != "stopped_early"}
     assert resumed_counts["stopped_early"] is None
+    # The browser resubmitting the stop form shown before: refused, nothing stopped.
+    resubmitted = await stop(alice, reason="SAFE: 50 excluded in a row", **shown)
+    assert resubmitted.status_code == 409 and "stopped or resumed since" in resubmitted.text
+    assert statuses(path) == statuses_before
 
 
 async def test_stop_waits_for_the_known_relevant_records(loaded, tmp_path):

@@ -68,11 +68,18 @@ async def stop_view(datasette, request):
     def act(conn, lead, protocol, form):
         reason = inputs.text(form.get("reason"), "reason", required=True)
         expected = inputs.count(form.get("confirm"), "confirm")
-        excluded = priority.stop_screening(conn, protocol, lead, reason, expected)
+        # The dashboard's form also names the records and the latest stop or
+        # resume it was shown after (a script may leave them out).
+        records = inputs.text(form.get("records"), "records")
+        after = form.get("after")
+        excluded = priority.stop_screening(
+            conn, protocol, lead, reason, expected, expected_records=records,
+            after_action=None if after is None else inputs.count(after, "after"))
         return (f"Title/abstract screening stopped: {excluded:,} records nobody had screened are"
                 " excluded as marked ineligible by automation tools. Resume undoes it.")
 
-    return await _lead_post(datasette, request, ("reason", "confirm"), act, "/-/review#stopping")
+    return await _lead_post(datasette, request, ("reason", "confirm", "records", "after"), act,
+                            "/-/review#stopping")
 
 
 async def resume_view(datasette, request):

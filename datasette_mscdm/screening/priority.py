@@ -37,10 +37,10 @@ from ..ranking.blind import RecordOutcome, training_labels
 from ..ranking.stopping import StoppingEstimate, stopping_estimate
 from . import rules
 from .protocol import Protocol
-from .store import ScreeningError, _rows, in_force, now, update_status
+from .store import ScreeningError, _rows, in_force, matches_digest, now, update_status
 
 HEAD = 1000
-HEAD_PART = 100
+HEAD_PART = 50
 HEAD_STEP = 1 << 32
 AUTOMATION_REASON = "Stopped screening early (stopping estimate)"
 
@@ -363,13 +363,23 @@ def current_stop(conn) -> dict | None:
     return dict(rows[0], estimate=json.loads(rows[0]["estimate"] or "null"))
 
 
+def last_stop_action(conn) -> int:
+    """Id of the latest stop or resume (0: none yet): a stop form carries it,
+    so a form shown before a stop and a resume (a browser resubmitting it)
+    cannot stop screening again."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM mscdm_stops").fetchone()[0]
+
+
 def stop_screening(conn, protocol: Protocol, lead, reason: str,
-                   expected: int | None = None) -> int:
+                   expected: int | None = None, expected_records: str | None = None,
+                   after_action: int | None = None) -> int:
     """A lead's early stop: every record nobody has voted on at
     title/abstract gets an 'automation' exclusion (PRISMA: marked as
-    ineligible by automation tools), in one transaction. `expected` is the
-    number the lead confirmed; refused when it changed since. Returns how
-    many records were excluded."""
+    ineligible by automation tools), in one transaction. What the lead
+    confirmed is checked when given: `expected` the number of records,
+    `expected_records` their fingerprint (store.matches_digest: the same
+    records, not just as many), `after_action` the latest stop or resume
+    when the form was shown. Returns how many records were excluded."""
     if not lead.is_lead:
         raise ScreeningError("only a lead stops screening", 403)
     reason = (reason or "").strip()
@@ -385,9 +395,15 @@ def stop_screening(conn, protocol: Protocol, lead, reason: str,
                              " paper found first)", 409)
     if not ids:
         raise ScreeningError("no record is left unscreened: there is nothing to stop", 409)
+    if after_action is not None and after_action != last_stop_action(conn):
+        raise ScreeningError("screening was stopped or resumed since this page was shown:"
+                             " look at the estimate again", 409)
     if expected is not None and expected != len(ids):
         raise ScreeningError(f"{len(ids)} records are unscreened now, not {expected}:"
                              " look at the estimate again", 409)
+    if expected_records is not None and expected_records != matches_digest(ids):
+        raise ScreeningError("the unscreened records changed since this page was shown (as many,"
+                             " but not the same): look at the estimate again", 409)
     # The estimate the stop was taken on, computed here, in the same
     # transaction: what the report cites is what the database held.
     taken_on = estimate(conn, protocol)
@@ -463,6 +479,8 @@ def stopping_data(conn, protocol: Protocol) -> dict:
         "estimate": found.as_dict() if found else None,
         "safe": safe,
         "unscreened": len(unscreened),
+        "unscreened_digest": matches_digest(unscreened),
+        "last_action": last_stop_action(conn) if has_tables else 0,
         "waiting_seeds": waiting_seeds,
         "seeds": len(seeds),
         "stop": current_stop(conn) if has_tables else None,
