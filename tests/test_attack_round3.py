@@ -453,7 +453,8 @@ def _merge_world(tmp_path, second_vote):
                         "/review/-/screen/next.json", "/review/-/screen/progress.json",
                         "/review/-/review", "/review/-/prisma.json"):
                 status, body = who.get(base + url)
-                seen[(name, url)] = (status, _normal(body.decode("utf-8", "replace")))
+                text = body.decode("utf-8", "replace").replace(str(tmp_path), "TMP")
+                seen[(name, url)] = (status, _normal(text))
     return seen
 
 
