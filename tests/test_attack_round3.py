@@ -462,3 +462,29 @@ def test_a_merge_of_two_records_one_reviewer_voted_on_differently_stays_blind(tm
     agree = _merge_world(tmp_path / "agree", "include")
     differ = _merge_world(tmp_path / "differ", "exclude")
     assert [key for key in agree if agree[key] != differ[key]] == []
+
+
+# A seed mark is the lead's until the record is settled -----------------------------
+
+def test_a_reviewer_cannot_read_the_seed_marks_of_open_records(donners, tmp_path):
+    """README: the mark is shown to the lead, and to everyone once the record
+    is settled at title/abstract; before that it would sway a vote."""
+    path = copy_of(donners, tmp_path / "s", order="priority", blind=True,
+                   title_abstract={"reviewers": 2})
+    rid = query(path, "select id from records order by id desc limit 1")[0][0]
+    with _serve(path) as base:
+        alice, bob, anon = _client(base, "alice"), _client(base, "bob"), _client(base)
+        assert alice.post_form(f"/record/{rid}/seed", {"action": "mark",
+                                                       "note": "scoping search"})[0] == 303
+        for who in (bob, anon):
+            for url in ("/review/mscdm_seed_includes.json?_shape=array",
+                        "/review/mscdm_seed_includes.csv",
+                        f"/review/mscdm_seed_includes?record_id={rid}",
+                        f"/review/mscdm_seed_includes/1.json",
+                        f"/review/-/record/{rid}", f"/review/-/record/{rid}/history.json",
+                        "/review/-/export.csv", "/review/-/export.ris"):
+                status, body = who.get(base + url)
+                text = body.decode("utf-8", "replace")
+                assert "scoping search" not in text and "known relevant" not in text, url
+                if "mscdm_seed_includes" in url:
+                    assert status in (403, 404) or f'"record_id": {rid}' not in text, url
