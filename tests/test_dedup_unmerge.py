@@ -118,11 +118,19 @@ def test_a_conflict_of_one_reviewer_goes_to_the_lead(tmp_path):
     vote(db, "bob", mouse, "exclude", "Other")
     run("duplicates", "answer", db, rat, mouse, "duplicate", "--by", "alice")
     conn = store.connect(db)
+    # Blind: until the second reviewer has voted, the record awaits them (a
+    # conflict now would show everyone bob's votes on an open record).
+    assert conn.execute("SELECT ta_status FROM records WHERE id = ?", [rat]).fetchone()[0] \
+        == "awaiting second reviewer"
+    assert store.lead_queue(conn) == []
+    conn.close()
+    vote(db, "carol", rat, "include")
+    conn = store.connect(db)
     assert conn.execute("SELECT ta_status FROM records WHERE id = ?", [rat]).fetchone()[0] \
         == "conflict"
     assert [r["id"] for r in store.lead_queue(conn)] == [rat]
     [record] = store.lead_queue(conn)
-    assert sorted(v["decision"] for v in record["votes"]) == ["exclude", "include"]
+    assert sorted(v["decision"] for v in record["votes"]) == ["exclude", "include", "include"]
     # The lead's ruling on the merged record settles it.
     with conn:
         store.record_decision(conn, parse_protocol(None), store.Reviewer("alice", "lead"), rat,

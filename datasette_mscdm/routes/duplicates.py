@@ -216,11 +216,12 @@ def _answer_fields(body: dict, json_body: bool = False):
     return a, b, verdict, inputs.text(body.get("request_id"), "request_id")
 
 
-def score_value(value) -> float:
-    """A score threshold: a number from 0 to 1 (text in a form)."""
+def score_value(value, json_body: bool = False) -> float:
+    """A score threshold: a number from 0 to 1 (text in a form; in JSON a
+    number, never text: a wrong type is a 400, as for every JSON field)."""
     if isinstance(value, bool):
         value = None
-    if isinstance(value, str):
+    if isinstance(value, str) and not json_body:
         try:
             value = float(value.strip())
         except ValueError:
@@ -262,7 +263,7 @@ async def _post_json(datasette, request, db):
     body = await read_json(request)
     if "min_score" in body:
         inputs.json_fields(body, ACCEPT_FIELDS)
-        min_score = score_value(body["min_score"])
+        min_score = score_value(body["min_score"], json_body=True)
         expected = None if body.get("expected") is None else count_value(body["expected"],
                                                                            "expected")
         result = await write_as(datasette, request, db, lambda conn, lead, protocol:

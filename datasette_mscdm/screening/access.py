@@ -5,9 +5,10 @@ behind a request.
 A live review database is one with the screening tables (`mscdm_reviewers`).
 On it:
   - `mscdm_reviewers` (password hashes) is never a visible table;
-  - `decisions` is not a visible table while the database is writable: the
-    plugin's pages show decision history with the blind rules applied, and
-    the raw table opens up on a read-only copy;
+  - `decisions` and `mscdm_seed_includes` are not visible tables while the
+    database is writable: the plugin's pages show decision history with the
+    blind rules applied (and a seed mark to the lead until the record is
+    settled), and the raw tables open up on a read-only copy;
   - arbitrary SQL, stored user queries, database download and every write
     through Datasette's own API are refused, for every actor, root included,
     because any of them would read past the blind rules or rewrite decisions
@@ -50,6 +51,11 @@ CLOSED_ACTIONS = frozenset({
 PRIVATE_TABLES = ("mscdm_reviewers", "mscdm_claims", "mscdm_login_failures", "mscdm_skips",
                   "mscdm_sessions")
 
+# Hidden while the review is writable (open on a read-only copy): the votes,
+# and which records a lead marked as known relevant (shown on the record page
+# to the lead only until the record is settled: it would sway a vote).
+LIVE_ONLY_HIDDEN = ("decisions", "mscdm_seed_includes")
+
 LIVE_DATABASES = ("SELECT database_name FROM catalog_tables"
                   " WHERE table_name = 'mscdm_reviewers'")
 
@@ -72,11 +78,12 @@ def permission_sql(datasette, actor, action) -> PermissionSQL | None:
                 " FROM catalog_tables WHERE table_name IN"
                 f" ({', '.join(repr(t) for t in PRIVATE_TABLES)})"
                 " UNION ALL"
-                " SELECT database_name, 'decisions', 0, 'decisions of a writable review are"
-                " read through its screening pages (blind rules)'"
-                f" FROM ({LIVE_DATABASES}) WHERE database_name IN"
-                " (SELECT value FROM json_each(:mscdm_mutable))",
-            params={"mscdm_mutable": _names(datasette, True)})
+                " SELECT database_name, live.name, 0, 'decisions and seed marks of a writable"
+                " review are read through its screening pages (blind rules)'"
+                f" FROM ({LIVE_DATABASES}), (SELECT value AS name FROM json_each(:mscdm_live))"
+                " AS live WHERE database_name IN (SELECT value FROM json_each(:mscdm_mutable))",
+            params={"mscdm_mutable": _names(datasette, True),
+                    "mscdm_live": json.dumps(LIVE_ONLY_HIDDEN)})
     if action in (SCREEN, LEAD):
         # Read-only databases refuse screening to everyone, root included
         # (a database-level deny outranks root's global allow).

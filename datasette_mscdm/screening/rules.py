@@ -123,7 +123,8 @@ def stage_status(rows, required: int) -> tuple[str, str | None]:
     - "Not retrieved" is a fact, not a judgement: one reviewer's mark is
       enough, unless another reviewer voted otherwise (then: conflict).
     - Enough votes that agree: that outcome (maybe stays maybe, for a lead);
-      votes that differ, or one reviewer's votes that differ: conflict. Votes
+      votes that differ, or one reviewer's votes that differ: conflict (the
+      latter only once the other reviewers have voted too: blind). Votes
       beyond the required number (two reviewers opening the same record at
       once) count like the others.
     - The reason of an exclusion is the earliest reason among the votes.
@@ -149,10 +150,14 @@ def stage_status(rows, required: int) -> tuple[str, str | None]:
     decisions = {row["decision"] for row in current}
     if decisions == {"not_retrieved"}:
         return NOT_RETRIEVED, None
-    if any(len({row["decision"] for row in mine}) > 1 for mine in by_reviewer.values()):
-        return CONFLICT, None
+    # Fewer reviewers than required: awaiting, even when one reviewer's
+    # votes differ (two copies merged). Their conflict waits for the other
+    # votes: while blind, a "conflict" status would tell everyone how that
+    # reviewer voted on an open record and show them the votes.
     if len(by_reviewer) < required:
         return AWAITING, None
+    if any(len({row["decision"] for row in mine}) > 1 for mine in by_reviewer.values()):
+        return CONFLICT, None
     if len(decisions) > 1:
         return CONFLICT, None
     decision = decisions.pop()

@@ -671,8 +671,13 @@ def next_record_id(conn, reviewer: str, stage: str, required: int = 2) -> int | 
                    " + (SELECT count(*) FROM mscdm_claims c WHERE c.record_id = r.id"
                    " AND c.stage = :stage AND c.reviewer != :reviewer"
                    " AND c.claimed_at > :cutoff) < :required")
+    # A vote since withdrawn has nothing left to undo, and must not move the
+    # record for others: its status is unscreened again, and a later place
+    # would tell them that someone voted and took it back (blind).
     just_voted = ("EXISTS (SELECT 1 FROM decisions v WHERE v.record_id = r.id"
-                  " AND v.stage = :stage AND v.kind = 'screen' AND v.created_at > :grace)")
+                  " AND v.stage = :stage AND v.kind = 'screen' AND v.decision != 'undo'"
+                  " AND v.created_at > :grace"
+                  " AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = v.id))")
     row = conn.execute(
         base + f" AND {_NOT_SKIPPED} AND {held_enough} AND NOT {just_voted}"
         " ORDER BY r.screen_order, r.id LIMIT 1", params).fetchone()
