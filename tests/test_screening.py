@@ -514,7 +514,7 @@ async def test_a_team_spreads_over_the_records(ds, screening_db):
     assert (await ds.client.get("/review/mscdm_claims.json", cookies=alice)).status_code == 403
 
 
-def test_a_leads_confirmation_says_what_was_done():
+async def test_a_leads_confirmation_says_what_was_done():
     from datasette_mscdm.routes.conflicts import resolved_message
     from datasette_mscdm.screening.protocol import Stage
     ta, ft = Stage("title_abstract"), Stage("full_text")
