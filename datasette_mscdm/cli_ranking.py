@@ -8,10 +8,6 @@ from pathlib import Path
 
 import click
 
-from .ranking.labelled import LabelledError, read_labelled
-from .ranking.live import RankerSettings
-from .ranking.metrics import RECALL_AT
-from .ranking.simulate import simulate_elas, simulate_live
 
 
 @click.command()
@@ -68,6 +64,13 @@ def simulate_command(labelled, seed, prior_included, prior_excluded, criteria_fi
         mscdm simulate export.ris --order-out order.csv
         mscdm simulate review.db --stage title_abstract
     """
+    # Imported here: scikit-learn and SciPy take a second to import, which
+    # every other mscdm command would pay (the CLI imports all commands).
+    from .ranking.labelled import LabelledError, read_labelled
+    from .ranking.live import RankerSettings
+    from .ranking.metrics import RECALL_AT
+    from .ranking.simulate import simulate_elas, simulate_live
+
     try:
         labelled_set = read_labelled(labelled, label_column=label_column, stage=stage)
     except LabelledError as error:

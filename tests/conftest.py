@@ -114,6 +114,15 @@ def datasette_for(path, **kwargs):
 REVIEWERS = {"alice": "lead", "bob": "reviewer", "carol": "reviewer"}
 
 
+def query(path, sql, params=()):
+    """Rows of one query on its own connection (always closed)."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
 def password_of(name: str) -> str:
     return f"{name}-secret-password"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import CORPUS, add_reviewers, password_of
+from conftest import CORPUS, add_reviewers, password_of, query
 from dedup_fixtures import BASE, load_files
 from datasette_mscdm.cli import cli
 from datasette_mscdm.screening import priority, store
@@ -41,14 +41,6 @@ def _client(base, name=None):
     if name:
         client.login(name, password_of(name))
     return client
-
-
-def query(path, sql, params=()):
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 
-from conftest import CORPUS, REPO, add_reviewers, datasette_for, login, ris
+from conftest import CORPUS, REPO, add_reviewers, datasette_for, login, query, ris
 from datasette_mscdm.cli import cli
 from datasette_mscdm.ranking.coldstart import cold_start_scores
 from datasette_mscdm.ranking.features import record_text
@@ -60,14 +60,6 @@ def truth(path) -> dict[int, bool]:
     try:
         return {rid: json.loads(extra)["label_included"] == "1"
                 for rid, extra in conn.execute("select id, extra from records")}
-    finally:
-        conn.close()
-
-
-def query(path, sql, params=()):
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
 

@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 
-from conftest import add_reviewers, datasette_for, login, password_of, record_id
+from conftest import add_reviewers, datasette_for, login, password_of, query, record_id
 from datasette_mscdm.cli import cli
 from datasette_mscdm.reporting.agreement import agreement
 from datasette_mscdm.screening import store
@@ -39,14 +39,6 @@ async def decide(ds, cookies, rid, decision, stage="title_abstract", **extra):
 async def undo(ds, cookies, stage="title_abstract"):
     return await ds.client.post("/review/-/screen/undo.json", cookies=cookies,
                                 content=json.dumps({"stage": stage}))
-
-
-def query(path, sql, params=()):
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def count_decisions(path):

@@ -30,14 +30,15 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..ranking.blind import RecordOutcome, training_labels
-from ..ranking.stopping import StoppingEstimate, stopping_estimate
 from . import rules
 from .protocol import Protocol
 from .store import ScreeningError, _rows, in_force, matches_digest, now, update_status
+
+if TYPE_CHECKING:
+    from ..ranking.stopping import StoppingEstimate
 
 HEAD = 1000
 HEAD_PART = 50
@@ -199,6 +200,8 @@ def choose_head(ranking, candidates, share: float, rng_seed, size: int = HEAD) -
     size = min(size, len(ranked))
     if not size:
         return [], 0
+    import numpy as np  # a rerank's (in its worker), not every command's
+
     rng = np.random.default_rng(rng_seed)
     explore = rng.random(size) < share
     pool = rng.permutation(np.asarray(sorted(wanted), dtype=np.int64)).tolist()
@@ -340,6 +343,10 @@ def screening_sequence(conn) -> tuple[list[int], int]:
 
 
 def estimate(conn, protocol: Protocol) -> StoppingEstimate | None:
+    # SciPy is imported where an estimate is made (the dashboard, a stop),
+    # not by every command that imports the plugin.
+    from ..ranking.stopping import stopping_estimate
+
     labels, records = screening_sequence(conn)
     if not labels:
         return None
