@@ -214,6 +214,7 @@ from .cli_report import export, prisma, publish_copy  # noqa: E402
 from .cli_reviewer import reviewer  # noqa: E402
 from .cli_ranking import simulate_command  # noqa: E402
 from .cli_priority import rerank, seed, stopping  # noqa: E402
+from .cli_sources import name_source_command, sources_command  # noqa: E402
 
 cli.add_command(reviewer)
 cli.add_command(prisma)
@@ -226,3 +227,5 @@ cli.add_command(simulate_command, name="simulate")
 cli.add_command(rerank)
 cli.add_command(seed)
 cli.add_command(stopping)
+cli.add_command(sources_command)
+cli.add_command(name_source_command)

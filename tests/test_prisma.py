@@ -385,5 +385,5 @@ async def test_overview_names_files_whose_database_nobody_named(tmp_path):
     path.write_text(ris_record("z", "A record whose file names no database"), encoding="utf-8")
     load(db, path)
     html = (await datasette_for(db).client.get("/review/-/overview")).text
-    assert "Not named (load with <code>--source NAME</code>)" in html
+    assert "Not named (<code>mscdm name-source</code>)" in html
     assert "zotero_export</a>" not in html and "database:None" not in html

@@ -28,8 +28,8 @@ from ..source_names import OTHER, REGISTER, canonical_source, is_file_name_fallb
     source_kind
 
 NO_REASON = "No reason given"
-UNNAMED_DATABASE = "Database not named (load with --source NAME)"
-UNNAMED_OTHER = "Source not named (load with --source NAME)"
+UNNAMED_DATABASE = "Database not named (mscdm name-source)"
+UNNAMED_OTHER = "Source not named (mscdm name-source)"
 OPEN_STATUSES = ("unscreened", "awaiting second reviewer", "conflict", "maybe")
 DUPLICATES_AUTOMATIC = "merged automatically"
 DUPLICATES_PERSON = "merged by a person (review queue)"
