@@ -6,12 +6,16 @@ labelled sets, loaded through the real loader, against floors."""
 
 import json
 import sqlite3
+from random import Random
 
 import pytest
+from rapidfuzz.distance import Indel
 
 from conftest import CORPUS
 from dedup_fixtures import csv_export, load_files, partition, run
 from datasette_mscdm.dedup.evaluate import count, load_benchmark
+from datasette_mscdm.dedup.scoring import MIN_TRUNCATED_CHARS, TRUNCATION_FACTOR
+from datasette_mscdm.duplicates.live import alike_titles, compacts_of
 from datasette_mscdm.duplicates.tables import file_clusters
 
 AUTHORS = "Kim J; Lee S; Park H"
@@ -200,3 +204,47 @@ def test_shared_sets_through_the_loader(tmp_path, name):
     sensitivity, specificity = LIVE_FLOORS[name]
     assert counts.sensitivity >= sensitivity, counts.line()
     assert counts.specificity >= specificity, counts.line()
+
+
+# ---------------------------------------------------------------- the cheap title check
+
+def pair_alike(x, y, cutoff):
+    """The per-pair rule alike_titles answers for many candidates at once."""
+    if Indel.normalized_similarity(x, y) >= cutoff:
+        return True
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    return (len(short) >= MIN_TRUNCATED_CHARS
+            and Indel.normalized_similarity(short, long[:len(short)]) >= cutoff / TRUNCATION_FACTOR)
+
+
+def test_alike_titles_is_the_pair_rule_for_every_candidate():
+    """On the shared sets' titles, each against its own group, random others
+    and copies cut short, with a typo or a note: the batch answer is the pair
+    rule's for every candidate, and each branch of the rule is met."""
+    benchmark = load_benchmark(CORPUS / "dedup" / "asysd_diabetes")
+    titles = [t for t in compacts_of(title for r in benchmark.records for title in r.titles)]
+    random = Random(13)
+    variants = {"cut": lambda t: t[: max(MIN_TRUNCATED_CHARS, int(len(t) * 0.7))],
+                "typo": lambda t: t[:len(t) // 2] + t[len(t) // 2 + 1:],
+                "longer": lambda t: t + "asystematicreviewandmetaanalysis"}
+    met = {"whole": 0, "prefix only": 0, "neither": 0}
+    for cutoff in (0.8, 0.9):
+        for x in random.sample(titles, 300):
+            others = random.sample(titles, 20) + [f(x) for f in variants.values()]
+            candidates = {index: tuple(others[index: index + random.choice((1, 2))])
+                          for index in range(len(others))}
+            xs = (x, random.choice(titles)) if random.random() < 0.2 else (x,)
+            expected = {c for c, ys in candidates.items()
+                        if any(pair_alike(a, b, cutoff) for a in xs for b in ys)}
+            assert alike_titles(xs, candidates, cutoff) == expected
+            for ys in candidates.values():
+                for y in ys:
+                    if Indel.normalized_similarity(x, y) >= cutoff:
+                        met["whole"] += 1
+                    elif pair_alike(x, y, cutoff):
+                        met["prefix only"] += 1
+                    else:
+                        met["neither"] += 1
+    assert all(met.values()), met
+    assert alike_titles(("abc",), {}, 0.8) == set()
+    assert alike_titles((), {1: ("abc",)}, 0.8) == set()
