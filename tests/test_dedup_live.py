@@ -17,6 +17,7 @@ from datasette_mscdm.dedup.evaluate import count, load_benchmark
 from datasette_mscdm.dedup.scoring import MIN_TRUNCATED_CHARS, TRUNCATION_FACTOR
 from datasette_mscdm.duplicates.live import alike_titles, compacts_of
 from datasette_mscdm.duplicates.tables import file_clusters
+from datasette_mscdm.loader import Loader, open_database
 
 AUTHORS = "Kim J; Lee S; Park H"
 TITLE = "Exosomes from adipose mesenchymal stem cells accelerate diabetic wound healing"
@@ -248,3 +249,23 @@ def test_alike_titles_is_the_pair_rule_for_every_candidate():
     assert all(met.values()), met
     assert alike_titles(("abc",), {}, 0.8) == set()
     assert alike_titles((), {1: ("abc",)}, 0.8) == set()
+
+
+def test_a_load_finds_what_another_process_loaded_between_its_commits(tmp_path, fresh_db):
+    """A load into an empty review searches the key index only for keys it
+    wrote itself; once another connection has committed (here a second
+    `mscdm load`), every key is searched again, so its records are found."""
+    other = {"title": "Metformin and cognitive decline in older adults with type 2 diabetes",
+             "authors": "Ngo T; Fry L", "year": "2018", "journal": "Diabetes Care",
+             "volume": "41", "pages": "2201-2208", "doi": "10.2337/dc18-0001"}
+    files = {"first": [ARTICLE], "second": [other], "third": [{**other, "pages": "2201-8"}]}
+    for name, records in files.items():
+        (tmp_path / f"{name}.csv").write_text(csv_export(*records), encoding="utf-8")
+    loader = Loader(open_database(fresh_db), read_ahead=False)
+    loader.load_paths([tmp_path / "first.csv"])
+    assert loader.matcher.keys_in_table  # the table was empty: keys kept in memory
+    run("load", fresh_db, tmp_path / "second.csv")
+    [third] = loader.load_paths([tmp_path / "third.csv"])
+    assert loader.matcher.keys_in_table is None
+    assert (third.new, third.merged) == (0, 1)
+    loader.db.conn.close()

@@ -32,6 +32,9 @@ from . import guard, tables
 
 # Placeholder id of the record being matched (it has no id yet).
 NEW = 0
+# LoadMatcher.keys_in_table is given up past this many keys (~60 MB; a load
+# of about 250,000 records): the index is then searched for every key.
+MAX_KEYS_IN_MEMORY = 1_000_000
 
 
 @dataclass
@@ -109,6 +112,14 @@ class LoadMatcher:
         self._not_duplicates = None
         self.queued: list[PairDecision] = []
         self.queued_total = 0  # pairs this load added to the queue
+        # Every key mscdm_dedup_keys may hold, when that is known: the table
+        # was empty when the load began, so it holds only keys this load
+        # wrote. Most keys of a record (its title, DOI and page keys) are its
+        # own, and the index is then not searched for them. None: unknown
+        # (search for every key).
+        self.keys_in_table: set[int] | None = (
+            None if conn.execute("SELECT 1 FROM mscdm_dedup_keys LIMIT 1").fetchone() else set())
+        self._data_version = self._version()
 
     # ------------------------------------------------------------ state
 
@@ -122,10 +133,25 @@ class LoadMatcher:
             self._not_duplicates = tables.not_duplicate_pairs(self.conn)
         return tables.pair(a, b) in self._not_duplicates
 
+    def _version(self) -> int:
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def begin(self):
+        """The load started a new transaction: if another connection
+        committed since the last one, the table may hold keys of its own."""
+        version = self._version()
+        if version != self._data_version:
+            self.keys_in_table = None
+            self._data_version = version
+
     def flush(self):
         """Write the keys and queued pairs held so far."""
         if self.pending:
             tables.add_keys(self.conn, self.pending)
+            if self.keys_in_table is not None:
+                self.keys_in_table.update(k for k, _ in self.pending)
+                if len(self.keys_in_table) > MAX_KEYS_IN_MEMORY:
+                    self.keys_in_table = None
             self.pending.clear()
             self.pending_index.clear()
         if self.queued:
@@ -203,9 +229,12 @@ class LoadMatcher:
         wanted = [k for k in keys if k not in self.big]
         if not wanted:
             return set(), set()
+        searched = wanted if self.keys_in_table is None else [
+            k for k in wanted if k in self.keys_in_table]
         stored = {k: json.loads(ids) for k, ids in self.conn.execute(
             "SELECT k, json_group_array(record_id) FROM mscdm_dedup_keys WHERE k IN"
-            " (SELECT value FROM json_each(?)) GROUP BY k", [json.dumps(wanted)])}
+            " (SELECT value FROM json_each(?)) GROUP BY k", [json.dumps(searched)])
+        } if searched else {}
         found: set[int] = set()
         sharing_id: set[int] = set()
         for k in wanted:
