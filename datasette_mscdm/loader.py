@@ -206,6 +206,8 @@ class Loader:
             self._count_ids()
             if self.matcher is None:
                 self.matcher = LoadMatcher(self.conn)
+            else:
+                self.matcher.begin()
             if not self._vocabulary_stored:
                 store_vocabulary(self.conn, self.vocabulary)
                 self._vocabulary_stored = True

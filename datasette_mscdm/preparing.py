@@ -18,7 +18,7 @@ from typing import Iterator
 
 from . import formats
 from .dedup import from_record
-from .dedup import prepare as dedup_prepare
+from .dedup.record import blocking_fields
 from .dedup.blocking import identifier_hashes, live_keys
 from .formats import Parsed
 from .records import LIST_FIELDS, Record, exact_duplicate_key
@@ -85,7 +85,7 @@ def dedup_keys(record: Record) -> tuple[tuple[int, ...], int, tuple[str, ...]]:
     """What a load looks a record's duplicates up with (see Prepared.dedup).
     Computed here, beside the parsing (in the read-ahead process for large
     loads), so the loader only queries and scores."""
-    features = dedup_prepare(from_record(0, record))
+    features = blocking_fields(from_record(0, record))
     identifiers = identifier_hashes(features)
     keys = live_keys(features)
     ordered = [k for k in keys if k in identifiers] + [k for k in keys if k not in identifiers]

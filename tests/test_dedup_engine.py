@@ -5,8 +5,12 @@ incremental mode a load uses."""
 
 import pytest
 
+from conftest import CORPUS
 from datasette_mscdm.dedup import (DISTINCT, DUPLICATE, MAYBE, DedupRecord, find_duplicates,
                                    prepare, score_pair)
+from datasette_mscdm.dedup.blocking import identifier_hashes, live_keys
+from datasette_mscdm.dedup.evaluate import load_benchmark
+from datasette_mscdm.dedup.record import BlockingFields, blocking_fields
 
 ARTICLE = dict(
     title="Mesenchymal stem cell exosomes attenuate diabetic nephropathy in rats by restoring autophagy",
@@ -307,3 +311,19 @@ def test_cluster_keeps_input_order_so_the_earliest_record_is_kept():
 def test_ids_must_be_unique():
     with pytest.raises(ValueError, match="unique"):
         find_duplicates([record(1), record(1)])
+
+
+def test_a_load_computes_the_blocking_fields_and_keys_the_engine_does():
+    """blocking_fields (what a load computes for each record it reads) agrees
+    with prepare on every field it has, hence on the stored keys, for every
+    record of the shared sets."""
+    names = BlockingFields.__slots__
+    checked = 0
+    for folder in sorted((CORPUS / "dedup").iterdir()):
+        for record in load_benchmark(folder).records:
+            fields, features = blocking_fields(record), prepare(record)
+            assert {n: getattr(fields, n) for n in names} == {n: getattr(features, n) for n in names}
+            assert live_keys(fields) == live_keys(features)
+            assert identifier_hashes(fields) == identifier_hashes(features)
+            checked += 1
+    assert checked > 3000

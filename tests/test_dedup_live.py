@@ -6,13 +6,18 @@ labelled sets, loaded through the real loader, against floors."""
 
 import json
 import sqlite3
+from random import Random
 
 import pytest
+from rapidfuzz.distance import Indel
 
 from conftest import CORPUS
 from dedup_fixtures import csv_export, load_files, partition, run
 from datasette_mscdm.dedup.evaluate import count, load_benchmark
+from datasette_mscdm.dedup.scoring import MIN_TRUNCATED_CHARS, TRUNCATION_FACTOR
+from datasette_mscdm.duplicates.live import alike_titles, compacts_of
 from datasette_mscdm.duplicates.tables import file_clusters
+from datasette_mscdm.loader import Loader, open_database
 
 AUTHORS = "Kim J; Lee S; Park H"
 TITLE = "Exosomes from adipose mesenchymal stem cells accelerate diabetic wound healing"
@@ -200,3 +205,67 @@ def test_shared_sets_through_the_loader(tmp_path, name):
     sensitivity, specificity = LIVE_FLOORS[name]
     assert counts.sensitivity >= sensitivity, counts.line()
     assert counts.specificity >= specificity, counts.line()
+
+
+# ---------------------------------------------------------------- the cheap title check
+
+def pair_alike(x, y, cutoff):
+    """The per-pair rule alike_titles answers for many candidates at once."""
+    if Indel.normalized_similarity(x, y) >= cutoff:
+        return True
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    return (len(short) >= MIN_TRUNCATED_CHARS
+            and Indel.normalized_similarity(short, long[:len(short)]) >= cutoff / TRUNCATION_FACTOR)
+
+
+def test_alike_titles_is_the_pair_rule_for_every_candidate():
+    """On the shared sets' titles, each against its own group, random others
+    and copies cut short, with a typo or a note: the batch answer is the pair
+    rule's for every candidate, and each branch of the rule is met."""
+    benchmark = load_benchmark(CORPUS / "dedup" / "asysd_diabetes")
+    titles = [t for t in compacts_of(title for r in benchmark.records for title in r.titles)]
+    random = Random(13)
+    variants = {"cut": lambda t: t[: max(MIN_TRUNCATED_CHARS, int(len(t) * 0.7))],
+                "typo": lambda t: t[:len(t) // 2] + t[len(t) // 2 + 1:],
+                "longer": lambda t: t + "asystematicreviewandmetaanalysis"}
+    met = {"whole": 0, "prefix only": 0, "neither": 0}
+    for cutoff in (0.8, 0.9):
+        for x in random.sample(titles, 300):
+            others = random.sample(titles, 20) + [f(x) for f in variants.values()]
+            candidates = {index: tuple(others[index: index + random.choice((1, 2))])
+                          for index in range(len(others))}
+            xs = (x, random.choice(titles)) if random.random() < 0.2 else (x,)
+            expected = {c for c, ys in candidates.items()
+                        if any(pair_alike(a, b, cutoff) for a in xs for b in ys)}
+            assert alike_titles(xs, candidates, cutoff) == expected
+            for ys in candidates.values():
+                for y in ys:
+                    if Indel.normalized_similarity(x, y) >= cutoff:
+                        met["whole"] += 1
+                    elif pair_alike(x, y, cutoff):
+                        met["prefix only"] += 1
+                    else:
+                        met["neither"] += 1
+    assert all(met.values()), met
+    assert alike_titles(("abc",), {}, 0.8) == set()
+    assert alike_titles((), {1: ("abc",)}, 0.8) == set()
+
+
+def test_a_load_finds_what_another_process_loaded_between_its_commits(tmp_path, fresh_db):
+    """A load into an empty review searches the key index only for keys it
+    wrote itself; once another connection has committed (here a second
+    `mscdm load`), every key is searched again, so its records are found."""
+    other = {"title": "Metformin and cognitive decline in older adults with type 2 diabetes",
+             "authors": "Ngo T; Fry L", "year": "2018", "journal": "Diabetes Care",
+             "volume": "41", "pages": "2201-2208", "doi": "10.2337/dc18-0001"}
+    files = {"first": [ARTICLE], "second": [other], "third": [{**other, "pages": "2201-8"}]}
+    for name, records in files.items():
+        (tmp_path / f"{name}.csv").write_text(csv_export(*records), encoding="utf-8")
+    loader = Loader(open_database(fresh_db), read_ahead=False)
+    loader.load_paths([tmp_path / "first.csv"])
+    assert loader.matcher.keys_in_table  # the table was empty: keys kept in memory
+    run("load", fresh_db, tmp_path / "second.csv")
+    [third] = loader.load_paths([tmp_path / "third.csv"])
+    assert loader.matcher.keys_in_table is None
+    assert (third.new, third.merged) == (0, 1)
+    loader.db.conn.close()

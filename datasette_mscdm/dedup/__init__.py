@@ -45,7 +45,8 @@ Build one `DedupRecord` per record, then call `find_duplicates`::
   (percent-decoded, lower-cased, resolver/`doi:` prefix stripped, SICI `<>`
   kept), else a DOI found inside the value.
 - `blocking.live_keys` / `key_hash`: the hashed blocking keys a load stores
-  and looks a record up by (mscdm_dedup_keys).
+  and looks a record up by (mscdm_dedup_keys), from `record.blocking_fields`
+  (only the fields the keys need; `prepare` adds what scoring reads).
 - `evaluate` measures on labelled sets: `load_benchmark`, `count` (bib-dedupe's
   counting), `baseline_clusters` (today's exact rule replayed),
   `leave_one_set_out`.

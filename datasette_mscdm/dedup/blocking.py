@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from hashlib import blake2b
 from typing import Iterable, Iterator
 
-from .record import Features
+from .record import BlockingFields, Features
 
 TITLE_CHARS = 20
 MAX_BLOCK = 40
@@ -31,7 +31,7 @@ def _word_frequencies(features: list[Features]) -> Counter:
     return counts
 
 
-def block_keys(f: Features, frequencies: Counter | None) -> Iterator[tuple]:
+def block_keys(f: BlockingFields, frequencies: Counter | None) -> Iterator[tuple]:
     """The blocks a record belongs to. Without `frequencies` (word counts of
     the whole set) the rare-words key is left out: see live_keys."""
     for doi in f.dois:
@@ -114,11 +114,11 @@ def key_hash(key: tuple) -> int:
     """A stable signed 64-bit hash of a blocking key, as stored in
     mscdm_dedup_keys (Python's hash() changes between processes). A
     collision only adds a candidate pair, which scoring then rules on."""
-    text = "\x1f".join(str(part) for part in key).encode("utf-8", "surrogatepass")
+    text = "\x1f".join(map(str, key)).encode("utf-8", "surrogatepass")
     return int.from_bytes(blake2b(text, digest_size=8).digest(), "big", signed=True)
 
 
-def live_keys(f: Features) -> list[int]:
+def live_keys(f: BlockingFields) -> list[int]:
     """The hashed blocking keys a record is stored and looked up under when a
     load compares new records with the review (mscdm_dedup_keys): every key
     of block_keys but the rare-words one, whose value depends on word counts
@@ -127,7 +127,7 @@ def live_keys(f: Features) -> list[int]:
     return list(dict.fromkeys(key_hash(key) for key in block_keys(f, None)))
 
 
-def identifier_hashes(f: Features) -> set[int]:
+def identifier_hashes(f: BlockingFields) -> set[int]:
     """The hashed DOI and PMID keys of a record: sharing one is a reason to
     score a pair whatever its titles."""
     return {key_hash(("doi", doi)) for doi in f.dois} | {key_hash(("pmid", p)) for p in f.pmids}

@@ -5,7 +5,8 @@ parsed records): one id and every value the record's occurrences carried.
 Identifying fields are lists because a merged record keeps the keys of every
 occurrence: a third copy that matches only the second copy's DOI or title must
 still be found. `prepare()` turns it into `Features` once, so scoring a pair
-never normalises text again.
+never normalises text again; `blocking_fields()` computes only the part the
+blocking keys need (a load, for every record it reads).
 """
 
 from __future__ import annotations
@@ -95,29 +96,38 @@ INFORMATIVE_WORDS = 4
 
 
 @dataclass(eq=False, slots=True)
-class Features:
-    """The comparison keys of one record (see keys.py for each)."""
+class BlockingFields:
+    """The comparison keys the blocking keys are made of (blocking.block_keys):
+    all a load needs of each record it reads, to look its candidates up."""
 
     id: Hashable
-    position: int
     compacts: tuple[str, ...]          # titles as compact keys
     words: tuple[str, ...]             # words of the longest title
-    informative: bool
     authors: tuple[str, ...]           # surname keys
     years: frozenset[int]
     journals: tuple[tuple[str, ...], ...]
     volumes: frozenset[int]
-    issues: frozenset[int]
     first_pages: frozenset[str]
     page_ranges: frozenset[tuple[str, str | None]]
     dois: frozenset[str]
     pmids: frozenset[str]
+
+
+@dataclass(eq=False, slots=True)
+class Features(BlockingFields):
+    """The comparison keys of one record (see keys.py for each): the
+    blocking fields and what scoring a pair reads besides."""
+
+    position: int
+    informative: bool
+    issues: frozenset[int]
     kind: str
     conference: bool
     record: DedupRecord = field(repr=False)
 
 
-def prepare(record: DedupRecord, position: int = 0) -> Features:
+def _blocking_values(record: DedupRecord) -> tuple:
+    """BlockingFields' values after the id, in order."""
     compacts, longest = [], []
     for title in record.titles:
         words = keys.title_words(title)
@@ -128,15 +138,28 @@ def prepare(record: DedupRecord, position: int = 0) -> Features:
             compacts.append(compact)
         if len(words) > len(longest):
             longest = words
-    longest_compact = keys.title_compact(longest)
-    informative = len(longest_compact) >= INFORMATIVE_CHARS and len(longest) >= INFORMATIVE_WORDS
     journals = tuple(dict.fromkeys(k for k in (keys.journal_key(j) for j in record.journals) if k))
     volumes = frozenset().union(*(keys.number_set(v) for v in record.volumes))
     page_ranges = frozenset(r for r in (keys.page_range(p) for p in record.pages) if r[0])
     first_pages = frozenset(r[0] for r in page_ranges)
-    issues = frozenset().union(*(keys.number_set(v) for v in record.issues))
     dois = frozenset(d for d in (keys.doi_key(v) for v in record.dois) if d)
     pmids = frozenset(p for p in (keys.pmid_key(v) for v in record.pmids) if p)
+    return (tuple(compacts), tuple(longest), keys.author_keys(record.authors),
+            frozenset(record.years), journals, volumes, first_pages, page_ranges, dois, pmids)
+
+
+def blocking_fields(record: DedupRecord) -> BlockingFields:
+    """Only the fields the blocking keys need: what a load computes for
+    every record it reads (prepare() adds what scoring needs)."""
+    return BlockingFields(record.id, *_blocking_values(record))
+
+
+def prepare(record: DedupRecord, position: int = 0) -> Features:
+    values = _blocking_values(record)
+    longest = values[1]
+    longest_compact = keys.title_compact(longest)
+    informative = len(longest_compact) >= INFORMATIVE_CHARS and len(longest) >= INFORMATIVE_WORDS
+    issues = frozenset().union(*(keys.number_set(v) for v in record.issues))
     kind = "article"
     for title in record.titles or (None,):
         kind = keys.publication_kind(title, record.publication_types)
@@ -144,9 +167,5 @@ def prepare(record: DedupRecord, position: int = 0) -> Features:
             break
     conference = keys.any_conference(record.journals, record.issues, record.volumes,
                                      record.publication_types)
-    return Features(
-        id=record.id, position=position, compacts=tuple(compacts), words=tuple(longest),
-        informative=informative, authors=keys.author_keys(record.authors),
-        years=frozenset(record.years), journals=journals, volumes=volumes, issues=issues,
-        first_pages=first_pages, page_ranges=page_ranges, dois=dois, pmids=pmids, kind=kind, conference=conference,
-        record=record)
+    return Features(record.id, *values, position=position, informative=informative,
+                    issues=issues, kind=kind, conference=conference, record=record)

@@ -27,10 +27,14 @@ from ..dedup import keys as dedup_keys
 from ..dedup.blocking import LIVE_MAX_BLOCK, identifier_hashes, live_keys
 from ..dedup.scoring import MIN_TRUNCATED_CHARS, TRUNCATION_FACTOR, score_pair
 from rapidfuzz.distance import Indel
+from rapidfuzz.process import extract
 from . import guard, tables
 
 # Placeholder id of the record being matched (it has no id yet).
 NEW = 0
+# LoadMatcher.keys_in_table is given up past this many keys (~60 MB; a load
+# of about 250,000 records): the index is then searched for every key.
+MAX_KEYS_IN_MEMORY = 1_000_000
 
 
 @dataclass
@@ -53,18 +57,40 @@ def compacts_of(titles) -> tuple[str, ...]:
     return tuple(out)
 
 
-def titles_alike(xs: tuple[str, ...], ys: tuple[str, ...], cutoff: float) -> bool:
-    """Whether scoring.compacts_similarity(xs, ys) reaches `cutoff` (<= 0.97),
-    answered with rapidfuzz's early exit: most candidates of a load fail it."""
+def alike_titles(xs: tuple[str, ...], candidates: dict[int, tuple[str, ...]],
+                 cutoff: float) -> set[int]:
+    """The candidates (id -> compact titles) for which
+    scoring.compacts_similarity(xs, titles) reaches `cutoff` (<= 0.97): a pair
+    of titles whose similarity reaches it, or whose shorter title (of
+    MIN_TRUNCATED_CHARS or more) reaches cutoff / TRUNCATION_FACTOR against
+    the longer one's beginning. Most candidates of a load fail both, so the
+    whole-title test is one rapidfuzz call over all candidates (with its
+    early exit), and only the prefix test is made pair by pair."""
+    owners, ys = [], []
+    for candidate, titles in candidates.items():
+        for y in titles:
+            owners.append(candidate)
+            ys.append(y)
+    alike: set[int] = set()
+    if not ys:
+        return alike
+    similarity = Indel.normalized_similarity
+    prefix_cutoff = cutoff / TRUNCATION_FACTOR
     for x in xs:
-        for y in ys:
-            if Indel.normalized_similarity(x, y, score_cutoff=cutoff):
-                return True
-            short, long = (x, y) if len(x) <= len(y) else (y, x)
-            if len(short) >= MIN_TRUNCATED_CHARS and Indel.normalized_similarity(
-                    short, long[: len(short)], score_cutoff=cutoff / TRUNCATION_FACTOR):
-                return True
-    return False
+        for _, _, index in extract(x, ys, scorer=similarity, score_cutoff=cutoff, limit=None):
+            alike.add(owners[index])
+        length = len(x)
+        for y, candidate in zip(ys, owners):
+            if candidate in alike:
+                continue
+            if len(y) < length:
+                if len(y) >= MIN_TRUNCATED_CHARS and similarity(
+                        y, x[:len(y)], score_cutoff=prefix_cutoff):
+                    alike.add(candidate)
+            elif length >= MIN_TRUNCATED_CHARS and similarity(
+                    x, y[:length], score_cutoff=prefix_cutoff):
+                alike.add(candidate)
+    return alike
 
 
 def view_of_values(values: dict) -> DedupRecord:
@@ -86,6 +112,14 @@ class LoadMatcher:
         self._not_duplicates = None
         self.queued: list[PairDecision] = []
         self.queued_total = 0  # pairs this load added to the queue
+        # Every key mscdm_dedup_keys may hold, when that is known: the table
+        # was empty when the load began, so it holds only keys this load
+        # wrote. Most keys of a record (its title, DOI and page keys) are its
+        # own, and the index is then not searched for them. None: unknown
+        # (search for every key).
+        self.keys_in_table: set[int] | None = (
+            None if conn.execute("SELECT 1 FROM mscdm_dedup_keys LIMIT 1").fetchone() else set())
+        self._data_version = self._version()
 
     # ------------------------------------------------------------ state
 
@@ -99,10 +133,25 @@ class LoadMatcher:
             self._not_duplicates = tables.not_duplicate_pairs(self.conn)
         return tables.pair(a, b) in self._not_duplicates
 
+    def _version(self) -> int:
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def begin(self):
+        """The load started a new transaction: if another connection
+        committed since the last one, the table may hold keys of its own."""
+        version = self._version()
+        if version != self._data_version:
+            self.keys_in_table = None
+            self._data_version = version
+
     def flush(self):
         """Write the keys and queued pairs held so far."""
         if self.pending:
             tables.add_keys(self.conn, self.pending)
+            if self.keys_in_table is not None:
+                self.keys_in_table.update(k for k, _ in self.pending)
+                if len(self.keys_in_table) > MAX_KEYS_IN_MEMORY:
+                    self.keys_in_table = None
             self.pending.clear()
             self.pending_index.clear()
         if self.queued:
@@ -131,21 +180,19 @@ class LoadMatcher:
             keys, count, compacts = dedup
             identifiers = set(keys[:count])
         match = Match(keys, compacts)
-        candidates = self._candidates(keys, identifiers)
+        candidates, sharing_id = self._candidates(keys, identifiers)
         if not candidates:
             return match
-        unknown = [c for c in candidates if c not in self.compacts]
+        known = self.compacts
+        unknown = [c for c in candidates if c not in known]
         if unknown:
             for view in tables.record_views(self.conn, unknown):
-                self.compacts[view.id] = compacts_of(view.titles)
-        worth = []
-        cutoff = self.thresholds.title_maybe
-        for candidate, shares_id in candidates.items():
-            known = self.compacts.get(candidate)
-            if known is None:
-                continue  # no such record any more
-            if shares_id or titles_alike(compacts, known, cutoff):
-                worth.append(candidate)
+                known[view.id] = compacts_of(view.titles)
+        # A candidate still unknown is a record merged away or deleted since.
+        worth = {c for c in sharing_id if c in known}
+        worth |= alike_titles(compacts, {c: known[c] for c in candidates
+                                         if c not in worth and c in known},
+                              self.thresholds.title_maybe)
         if not worth:
             return match
         features = features or prepare(view_of_values(values))
@@ -175,34 +222,38 @@ class LoadMatcher:
             view.titles, view.years, view.journals, view.volumes, view.issues, view.pages,
             view.dois, view.pmids))
 
-    def _candidates(self, keys: list[int], identifiers: set[int]) -> dict[int, bool]:
-        """{record id: shares a DOI/PMID key} of the records sharing a key."""
+    def _candidates(self, keys: list[int], identifiers: set[int]) -> tuple[set[int], set[int]]:
+        """(the records sharing a key, those of them sharing a DOI/PMID key).
+        A key shared by more than LIVE_MAX_BLOCK stored rows (and rows held
+        for the next flush) is too common: it is left out, now and later."""
         wanted = [k for k in keys if k not in self.big]
         if not wanted:
-            return {}
-        members: dict[int, list[int]] = {}
-        for k, record_id in self.conn.execute(
-                "SELECT k, record_id FROM mscdm_dedup_keys WHERE k IN"
-                " (SELECT value FROM json_each(?))", [json.dumps(wanted)]):
-            members.setdefault(k, []).append(record_id)
+            return set(), set()
+        searched = wanted if self.keys_in_table is None else [
+            k for k in wanted if k in self.keys_in_table]
+        stored = {k: json.loads(ids) for k, ids in self.conn.execute(
+            "SELECT k, json_group_array(record_id) FROM mscdm_dedup_keys WHERE k IN"
+            " (SELECT value FROM json_each(?)) GROUP BY k", [json.dumps(searched)])
+        } if searched else {}
+        found: set[int] = set()
+        sharing_id: set[int] = set()
         for k in wanted:
-            if k in self.pending_index:
-                members.setdefault(k, []).extend(self.pending_index[k])
-        found: dict[int, bool] = {}
-        if self._current is None:
-            self._current = tables.resolver(self.conn)
-        current = self._current if self._current.merged else None
-        for k, ids in members.items():
+            ids = stored.get(k, [])
+            held = self.pending_index.get(k)
+            if held:
+                ids = ids + held
             if len(ids) > LIVE_MAX_BLOCK:
                 self.big.add(k)
                 continue
-            shared = k in identifiers
-            for record_id in ids:
-                if current is not None:
-                    record_id = current(record_id)
-                if shared or record_id not in found:
-                    found[record_id] = shared or found.get(record_id, False)
-        return found
+            found.update(ids)
+            if k in identifiers:
+                sharing_id.update(ids)
+        if self._current is None:
+            self._current = tables.resolver(self.conn)
+        if self._current.merged:
+            found = {self._current(record_id) for record_id in found}
+            sharing_id = {self._current(record_id) for record_id in sharing_id}
+        return found, sharing_id
 
     # ------------------------------------------------------------ outcome
 

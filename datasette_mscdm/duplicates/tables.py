@@ -8,8 +8,9 @@ import json
 from datetime import datetime, timezone
 from typing import Iterable
 
-from ..dedup import DedupRecord, prepare
+from ..dedup import DedupRecord
 from ..dedup.blocking import live_keys
+from ..dedup.record import blocking_fields
 from ..dedup.keys import split_authors
 
 # The record columns the engine compares (abstracts are not compared).
@@ -103,7 +104,7 @@ def index_records(conn, ids: Iterable[int]) -> None:
     for start in range(0, len(ids), INDEX_BATCH):
         rows = []
         for view in record_views(conn, ids[start:start + INDEX_BATCH]):
-            rows += [(k, view.id) for k in live_keys(prepare(view))]
+            rows += [(k, view.id) for k in live_keys(blocking_fields(view))]
         add_keys(conn, rows)
 
 
