@@ -93,6 +93,24 @@ def build_review_db(path, tmp_path):
     return path
 
 
+DONNERS = CORPUS / "screening" / "synergy" / "Donners_2021.csv"
+
+
+@pytest.fixture(scope="session")
+def donners_review(tmp_path_factory):
+    """Donners_2021 (258 labelled records) loaded once with the real CLI,
+    reviewers added; tests that change it work on copies."""
+    from click.testing import CliRunner
+
+    from datasette_mscdm.cli import cli
+
+    path = tmp_path_factory.mktemp("donners") / "review.db"
+    result = CliRunner().invoke(cli, ["load", str(path), str(DONNERS)])
+    assert result.exit_code == 0, result.output
+    add_reviewers(path)
+    return path
+
+
 def record_id(path, title_like) -> int:
     conn = sqlite3.connect(path)
     try:

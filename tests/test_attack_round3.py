@@ -14,17 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import CORPUS, add_reviewers, password_of, query
+from conftest import add_reviewers, password_of, query
 from dedup_fixtures import BASE, load_files
-from datasette_mscdm.cli import cli
 from datasette_mscdm.screening import priority, store
 from datasette_mscdm.screening.protocol import parse_protocol
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestWarning")
 
-DONNERS = CORPUS / "screening" / "synergy" / "Donners_2021.csv"
 XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
@@ -43,13 +40,9 @@ def _client(base, name=None):
     return client
 
 
-@pytest.fixture(scope="module")
-def donners(tmp_path_factory):
-    path = tmp_path_factory.mktemp("donners3") / "review.db"
-    result = CliRunner().invoke(cli, ["load", str(path), str(DONNERS)])
-    assert result.exit_code == 0, result.output
-    add_reviewers(path)
-    return path
+@pytest.fixture
+def donners(donners_review):
+    return donners_review
 
 
 def copy_of(source, folder: Path, **screening) -> Path:

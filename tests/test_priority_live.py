@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 
-from conftest import CORPUS, REPO, add_reviewers, datasette_for, login, query, ris
+from conftest import REPO, datasette_for, login, query, ris
 from datasette_mscdm.cli import cli
 from datasette_mscdm.ranking.coldstart import cold_start_scores
 from datasette_mscdm.ranking.features import record_text
@@ -26,19 +26,14 @@ from datasette_mscdm.screening.protocol import parse_protocol
 
 pytestmark = pytest.mark.asyncio
 
-DONNERS = CORPUS / "screening" / "synergy" / "Donners_2021.csv"
 CRITERIA = (REPO / "scripts" / "criteria" / "Donners_2021.txt").read_text(encoding="utf-8")
 OPEN = ("unscreened", "awaiting second reviewer")
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
+@pytest.fixture
+def loaded(donners_review):
     """Donners_2021 loaded once with the real CLI; tests work on copies."""
-    path = tmp_path_factory.mktemp("donners") / "review.db"
-    result = CliRunner().invoke(cli, ["load", str(path), str(DONNERS)])
-    assert result.exit_code == 0, result.output
-    add_reviewers(path)
-    return path
+    return donners_review
 
 
 def copy_of(loaded, tmp_path, name="", **screening):
