@@ -50,6 +50,7 @@ async def _page(datasette, request, db, protocol, page: int = 1, error: str | No
         "protocol": protocol, "error": error, "request_id": uuid.uuid4().hex,
         "record_base": f"{datasette.urls.database(db.name)}/-/record/",
         "js": datasette.urls.static_plugins("datasette_mscdm", "mscdm-conflicts.js"),
+        "keyed_list_js": datasette.urls.static_plugins("datasette_mscdm", "mscdm-keyed-list.js"),
     }, request=request), status=status)
 
 

@@ -168,6 +168,7 @@ async def _page(datasette, request, db, controls: bool, error: str | None = None
         "done": done, "request_id": uuid.uuid4().hex, "record_base": f"{base}/-/record/",
         "page_url": f"{base}/-/duplicates?page=",
         "js": datasette.urls.static_plugins("datasette_mscdm", "mscdm-duplicates.js"),
+        "keyed_list_js": datasette.urls.static_plugins("datasette_mscdm", "mscdm-keyed-list.js"),
         "css": datasette.urls.static_plugins("datasette_mscdm", "mscdm-duplicates.css"),
     }, request=request), status=status)
 
