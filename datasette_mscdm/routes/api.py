@@ -15,13 +15,13 @@ through inputs.py: a wrong type or an unknown stage is a 400.
 
 from __future__ import annotations
 
-from datasette import Forbidden, NotFound, Response
+from datasette import NotFound, Response
 
 from ..review_db import read
 from ..screening import store
 from ..screening.access import current_reviewer, protocol_for
 from . import inputs
-from .common import (json_error, read_json, require_reviewer, screening_database, write_as,
+from .common import (json_view, read_json, require_reviewer, screening_database, write_as,
                      writer_session)
 from .screen import card_context, decision_notice
 
@@ -43,19 +43,6 @@ async def _with_card(datasette, request, db, result: dict, stage: str, record_id
     return result
 
 
-def _json_view(handler):
-    """Errors as JSON with their status (403 read-only or not logged in,
-    400 bad input, 404 unknown record, 405 wrong method, 409 wrong state)."""
-    async def view(datasette, request):
-        try:
-            return await handler(datasette, request)
-        except store.ScreeningError as error:
-            return json_error(error)
-        except Forbidden as error:
-            return json_error(error, 403)
-        except NotFound as error:
-            return json_error(error, 404)
-    return view
 
 
 def _post_only(request, what: str):
@@ -63,7 +50,7 @@ def _post_only(request, what: str):
         raise store.ScreeningError(f"POST {what} as JSON", 405)
 
 
-@_json_view
+@json_view
 async def decisions_json(datasette, request):
     _post_only(request, "a decision")
     db = await screening_database(datasette, request)
@@ -92,7 +79,7 @@ async def decisions_json(datasette, request):
     return Response.json(dict(result, ok=True), status=200 if result["repeated"] else 201)
 
 
-@_json_view
+@json_view
 async def undo_json(datasette, request):
     _post_only(request, "an undo")
     db = await screening_database(datasette, request)
@@ -111,7 +98,7 @@ async def undo_json(datasette, request):
     return Response.json(dict(result, ok=True))
 
 
-@_json_view
+@json_view
 async def skip_json(datasette, request):
     """Skip a record for later; answers with my next record (and its card)."""
     _post_only(request, "a skip")
@@ -133,7 +120,7 @@ async def skip_json(datasette, request):
     return Response.json(dict(result, ok=True))
 
 
-@_json_view
+@json_view
 async def next_json(datasette, request):
     db = await screening_database(datasette, request)
     await writer_session(datasette, request, db)
@@ -150,7 +137,7 @@ async def next_json(datasette, request):
     return Response.json(dict(result, ok=True))
 
 
-@_json_view
+@json_view
 async def progress_json(datasette, request):
     db = await screening_database(datasette, request)
     reviewer = await current_reviewer(db, request.actor)
@@ -161,7 +148,7 @@ async def progress_json(datasette, request):
         c, reviewer.name if reviewer else None, stage)), ok=True))
 
 
-@_json_view
+@json_view
 async def history_json(datasette, request):
     db = await screening_database(datasette, request)
     record_id = inputs.record_id(request.url_vars["record_id"])

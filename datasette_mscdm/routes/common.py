@@ -152,6 +152,21 @@ def json_error(error: Exception, status: int | None = None) -> Response:
                          status=status or getattr(error, "status", 400))
 
 
+def json_view(handler):
+    """Errors as JSON with their status (403 read-only or not logged in,
+    400 bad input, 404 unknown record, 405 wrong method, 409 wrong state)."""
+    async def view(datasette, request):
+        try:
+            return await handler(datasette, request)
+        except store.ScreeningError as error:
+            return json_error(error)
+        except Forbidden as error:
+            return json_error(error, 403)
+        except NotFound as error:
+            return json_error(error, 404)
+    return view
+
+
 async def error_page(datasette, request, message: str, status: int) -> Response:
     """A form's error as an HTML page with its status (a 4xx, never a 500)."""
     return Response.html(await datasette.render_template(

@@ -33,7 +33,7 @@ from ..review_db import read
 from ..screening import store
 from ..screening.access import LEAD, reviewer_session
 from . import inputs
-from .common import (can, error_page, json_error, login_url, read_form, read_json,
+from .common import (can, error_page, json_view, login_url, read_form, read_json,
                      require_reviewer, safe_next, screening_database, write_as, writer_session)
 
 PAGE_SIZE = 10
@@ -242,21 +242,15 @@ def count_value(value, field: str) -> int:
 
 # JSON ----------------------------------------------------------------------
 
+@json_view
 async def duplicates_json(datasette, request):
-    try:
-        db = await duplicates_database(datasette, request)
-        if request.method == "POST":
-            return await _post_json(datasette, request, db)
-        await _viewer_may_answer(datasette, request, db)
-        page = inputs.page_number(request.args.get("page"))
-        data = await read(db, lambda conn: queue_page(conn, page))
-        return Response.json({"ok": True, **data})
-    except store.ScreeningError as error:
-        return json_error(error)
-    except Forbidden as error:
-        return json_error(error, 403)
-    except NotFound as error:
-        return json_error(error, 404)
+    db = await duplicates_database(datasette, request)
+    if request.method == "POST":
+        return await _post_json(datasette, request, db)
+    await _viewer_may_answer(datasette, request, db)
+    page = inputs.page_number(request.args.get("page"))
+    data = await read(db, lambda conn: queue_page(conn, page))
+    return Response.json({"ok": True, **data})
 
 
 async def _post_json(datasette, request, db):
