@@ -559,6 +559,15 @@ def backfill_mesh(conn) -> int:
     return filled
 
 
+# The indexes of `decisions` (a rebuild of the table drops them with it).
+DECISIONS_INDEXES = [
+    "CREATE INDEX decisions_record ON decisions(record_id, stage)",
+    "CREATE INDEX decisions_reviewer ON decisions(reviewer, stage, record_id)",
+    "CREATE INDEX decisions_undoes ON decisions(undoes) WHERE undoes IS NOT NULL",
+    "CREATE INDEX decisions_carried ON decisions(carried_from) WHERE carried_from IS NOT NULL",
+]
+
+
 # Duplicates (issue 13, phase 2): the engine merges on load and on `mscdm
 # dedup`, people answer the pairs it is unsure of, and every merge can be
 # undone.
@@ -607,29 +616,7 @@ INSERT INTO decisions_rebuilt SELECT id, record_id, stage, reviewer, decision, r
     """,
     "DROP TABLE decisions",
     "ALTER TABLE decisions_rebuilt RENAME TO decisions",
-    "CREATE INDEX decisions_record ON decisions(record_id, stage)",
-    "CREATE INDEX decisions_reviewer ON decisions(reviewer, stage, record_id)",
-    "CREATE INDEX decisions_undoes ON decisions(undoes) WHERE undoes IS NOT NULL",
-    "CREATE INDEX decisions_carried ON decisions(carried_from) WHERE carried_from IS NOT NULL",
-    """
-CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
-BEGIN
-    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision instead');
-END
-    """,
-    """
-CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
-BEGIN
-    SELECT RAISE(ABORT, 'decisions are append-only: record an undo instead');
-END
-    """,
-    """
-CREATE TRIGGER decisions_append_only_replace BEFORE INSERT ON decisions
-WHEN EXISTS (SELECT 1 FROM decisions WHERE id = NEW.id OR request_id = NEW.request_id)
-BEGIN
-    SELECT RAISE(ABORT, 'decisions are append-only: an existing decision cannot be replaced');
-END
-    """,
+    *DECISIONS_INDEXES,
     """
 ALTER TABLE occurrences ADD COLUMN record_values TEXT
     """,
@@ -695,35 +682,14 @@ CREATE TABLE mscdm_merges (
     "CREATE INDEX mscdm_merges_undoes ON mscdm_merges(undoes) WHERE undoes IS NOT NULL",
 ]
 
-for _table, _what in (("mscdm_dedup_answers", "answers are append-only: answer again instead"),
-                      ("mscdm_merges", "merges are append-only: unmerge instead")):
-    DEDUP_SCHEMA += [
-        f"""
-CREATE TRIGGER {_table}_append_only_update BEFORE UPDATE ON {_table}
-BEGIN
-    SELECT RAISE(ABORT, '{_what}');
-END
-        """,
-        f"""
-CREATE TRIGGER {_table}_append_only_delete BEFORE DELETE ON {_table}
-BEGIN
-    SELECT RAISE(ABORT, '{_what}');
-END
-        """,
-        f"""
-CREATE TRIGGER {_table}_append_only_replace BEFORE INSERT ON {_table}
-WHEN EXISTS (SELECT 1 FROM {_table} WHERE id = NEW.id OR request_id = NEW.request_id)
-BEGIN
-    SELECT RAISE(ABORT, '{_what}');
-END
-        """,
-    ]
-
 
 @migrations()
 def m010_duplicates(db: Database):
     for statement in DEDUP_SCHEMA:
         db.execute(statement)
+    # The rebuilt decisions table and the new append-only tables get their
+    # triggers (APPEND_ONLY, below).
+    restore_append_only(db.conn)
     # The blocking keys of the records loaded before, so the next load finds them.
     from .duplicates.tables import index_all_records
 
@@ -747,10 +713,11 @@ CREATE TABLE mscdm_sessions (
 
 
 # The tables whose rows only accumulate, and how a replacing insert is
-# recognised on each. Their triggers are created by the migrations above;
-# restore_append_only() puts back any that went missing: `sqlite-utils
-# transform` (or any table rebuild outside the migrations) copies a table
-# without its triggers.
+# recognised on each. The migrations that create or rebuild these tables
+# create their triggers, the later ones through restore_append_only(). The
+# loader also runs it when it opens a review, to put back any that went
+# missing: `sqlite-utils transform` (or any table rebuild outside the
+# migrations) copies a table without its triggers.
 APPEND_ONLY = {
     "decisions": "id = NEW.id OR request_id = NEW.request_id",
     "mscdm_protocol": "id = NEW.id",
@@ -843,10 +810,7 @@ INSERT INTO decisions_rebuilt SELECT id, record_id, stage, reviewer, decision, r
     """,
     "DROP TABLE decisions",
     "ALTER TABLE decisions_rebuilt RENAME TO decisions",
-    "CREATE INDEX decisions_record ON decisions(record_id, stage)",
-    "CREATE INDEX decisions_reviewer ON decisions(reviewer, stage, record_id)",
-    "CREATE INDEX decisions_undoes ON decisions(undoes) WHERE undoes IS NOT NULL",
-    "CREATE INDEX decisions_carried ON decisions(carried_from) WHERE carried_from IS NOT NULL",
+    *DECISIONS_INDEXES,
     """
 CREATE TABLE mscdm_retrains (
     id INTEGER PRIMARY KEY,
