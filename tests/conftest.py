@@ -210,6 +210,44 @@ def shot(page, name):
     page.screenshot(path=str(ARTEFACTS / name), full_page=True)
 
 
+# Pages people click, in headless Chromium: the two sizes every screen is
+# checked at, logging in, and the screening page's keys.
+SCREEN_SIZES = {"desk": (1400, 900), "phone": (390, 844)}
+
+
+def open_as(browser, base, name, size, path="/review/-/screen"):
+    """A browser context of that size, logged in as `name`, on `path`."""
+    width, height = SCREEN_SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{base}/review/-/login?next=" + path.replace("/", "%2F"))
+    page.fill("#mscdm-name", name)
+    page.fill("#mscdm-password", password_of(name))
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**{path}**")
+    return context, page
+
+
+def record_on(page) -> int:
+    """The id of the record on the screening page."""
+    return int(page.locator("article[data-record-id]").get_attribute("data-record-id"))
+
+
+def press_and_wait(page, key):
+    """Press a shortcut on the screening page; the card changes without a
+    page load."""
+    before = page.locator("#mscdm-card").inner_html()
+    page.keyboard.press(key)
+    try:
+        page.wait_for_function(
+            "before => document.getElementById('mscdm-card').innerHTML !== before",
+            arg=before, timeout=10000)
+    except Exception:
+        raise AssertionError(f"pressing {key!r} changed nothing; page says: "
+                             f"{page.locator('#mscdm-error').inner_text()!r}")
+    # The page ignores keys for 300 ms after a new record appears (a double
+    # press must not decide a record nobody has read); a reader is slower.
+    page.wait_for_timeout(350)
 
 
 # A review with every PRISMA box filled: see build_flow_review.

@@ -7,21 +7,20 @@ tests/artefacts/ (priority-*.png)."""
 
 import json
 import shutil
-import sqlite3
 import time
 
 import pytest
 from click.testing import CliRunner
 from serve import serve
 
-from conftest import CORPUS, REPO, add_reviewers, needs_chromium, password_of, shot
+from conftest import (CORPUS, REPO, SCREEN_SIZES, add_reviewers, needs_chromium, open_as,
+                      press_and_wait, query, record_on, shot)
 from datasette_mscdm.cli import cli
 from datasette_mscdm.screening import store
 from datasette_mscdm.screening.protocol import parse_protocol
 
 pytestmark = needs_chromium
 
-SIZES = {"desk": (1400, 900), "phone": (390, 844)}
 CRITERIA = (REPO / "scripts" / "criteria" / "Donners_2021.txt").read_text(encoding="utf-8")
 
 
@@ -43,53 +42,20 @@ def server(tmp_path_factory):
         yield base, db
 
 
-def sql(db, query, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
-
-
-def open_as(browser, base, name, size, path="/review/-/screen"):
-    width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.goto(f"{base}/review/-/login?next=" + path.replace("/", "%2F"))
-    page.fill("#mscdm-name", name)
-    page.fill("#mscdm-password", password_of(name))
-    page.click("input[type=submit]")
-    page.wait_for_url(f"**{path}**")
-    return context, page
-
-
-def record_on(page) -> int:
-    return int(page.locator("article[data-record-id]").get_attribute("data-record-id"))
-
-
-def press_and_wait(page, key):
-    before = page.locator("#mscdm-card").inner_html()
-    page.keyboard.press(key)
-    page.wait_for_function(
-        "before => document.getElementById('mscdm-card').innerHTML !== before",
-        arg=before, timeout=10000)
-    page.wait_for_timeout(350)  # keys are ignored for 300 ms after a new record
-
-
 def queue_top(db):
-    return sql(db, "select id from records where ta_status = 'unscreened'"
+    return query(db, "select id from records where ta_status = 'unscreened'"
                    " order by screen_order, id limit 1")[0][0]
 
 
 def test_the_screening_page_follows_the_priority_order(server, browser):
     base, db = server
     truth = {rid: json.loads(extra)["label_included"] == "1"
-             for rid, extra in sql(db, "select id, extra from records")}
+             for rid, extra in query(db, "select id, extra from records")}
     context, page = open_as(browser, base, "bob", "desk")
     # The first rerank (cold start on the criteria) runs in the background:
     # wait for it, then reload so the page offers its order.
     deadline = time.monotonic() + 60
-    while not sql(db, "select count(*) from mscdm_retrains")[0][0]:
+    while not query(db, "select count(*) from mscdm_retrains")[0][0]:
         assert time.monotonic() < deadline
         time.sleep(0.3)
     page.reload()
@@ -97,29 +63,29 @@ def test_the_screening_page_follows_the_priority_order(server, browser):
     for step in range(20):
         rid = record_on(page)
         found += truth[rid]
-        before = sql(db, "select count(*) from mscdm_retrains")
+        before = query(db, "select count(*) from mscdm_retrains")
         press_and_wait(page, "i" if truth[rid] else "3")
         shown, top = record_on(page), queue_top(db)
         # The record shown next is the top of the order, unless a rerank
         # landed meanwhile (then the new order applies from the one after).
-        if sql(db, "select count(*) from mscdm_retrains") == before:
+        if query(db, "select count(*) from mscdm_retrains") == before:
             assert shown == top
             matched += 1
         if step == 0:
             shot(page, "priority-screen-desk.png")
     context.close()
-    retrains = sql(db, "select mode from mscdm_retrains order by id")
+    retrains = query(db, "select mode from mscdm_retrains order by id")
     assert retrains[0] == ("cold start",) and ("model",) in retrains
     assert matched >= 10, matched
     # Random order would show 20/258 of the 15 includes (1.2) on average.
     assert found >= 4, found
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SCREEN_SIZES)
 def test_the_lead_reads_the_stopping_estimate_and_stops(server, browser, size):
     base, db = server
     context, page = open_as(browser, base, "alice", size, "/review/-/review")
-    width, _ = SIZES[size]
+    width, _ = SCREEN_SIZES[size]
     section = page.locator("#stopping")
     assert section.is_visible()
     assert "priority order" in page.locator("p.mscdm-order").inner_text()
@@ -131,7 +97,7 @@ def test_the_lead_reads_the_stopping_estimate_and_stops(server, browser, size):
     if size == "phone":
         context.close()
         return
-    unscreened = sql(db, "select count(*) from records where ta_status = 'unscreened'")[0][0]
+    unscreened = query(db, "select count(*) from records where ta_status = 'unscreened'")[0][0]
     page.locator("details.mscdm-stop summary").click()
     page.fill("details.mscdm-stop textarea[name=reason]", "Piloting the early stop")
     with page.expect_navigation():
@@ -147,6 +113,6 @@ def test_the_lead_reads_the_stopping_estimate_and_stops(server, browser, size):
     with page.expect_navigation():
         page.locator("form.mscdm-resume button").click()
     assert "screening resumed" in page.content()
-    assert sql(db, "select count(*) from records where ta_status = 'unscreened'")[0][0] == \
+    assert query(db, "select count(*) from records where ta_status = 'unscreened'")[0][0] == \
         unscreened
     context.close()

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 from serve import serve
 
-from conftest import add_reviewers, build_review_db, needs_chromium, password_of, shot
+from conftest import (add_reviewers, build_review_db, needs_chromium, password_of, press_and_wait,
+                      record_on, shot)
 
 pytestmark = needs_chromium
 
@@ -51,35 +52,15 @@ def log_in(browser, base, name, javascript=True):
     return context, page
 
 
-def current_record(page) -> int:
-    return int(page.locator("article[data-record-id]").get_attribute("data-record-id"))
-
-
-def press_and_wait(page, key):
-    """Press a shortcut; the card changes without a page load."""
-    before = page.locator("#mscdm-card").inner_html()
-    page.keyboard.press(key)
-    try:
-        page.wait_for_function(
-            "before => document.getElementById('mscdm-card').innerHTML !== before",
-            arg=before, timeout=10000)
-    except Exception:
-        raise AssertionError(f"pressing {key!r} changed nothing; page says: "
-                             f"{page.locator('#mscdm-error').inner_text()!r}")
-    # The page ignores keys for 300 ms after a new record appears (a double
-    # press must not decide a record nobody has read); a reader is slower.
-    page.wait_for_timeout(350)
-
-
 def test_two_reviewers_by_keyboard_then_a_lead_resolves_the_conflict(server, browser):
     base, path = server
     bob_context, bob = log_in(browser, base, "bob")
     # A marker that a full page load would wipe out.
     bob.evaluate("window.mscdmSamePage = true")
-    first = current_record(bob)
+    first = record_on(bob)
     shot(bob, "screen-bob-first-record.png")
     press_and_wait(bob, "i")                 # include
-    second = current_record(bob)
+    second = record_on(bob)
     assert second != first
     press_and_wait(bob, "1")                 # exclude with reason 1
     assert bob.evaluate("window.mscdmSamePage") is True
@@ -87,7 +68,7 @@ def test_two_reviewers_by_keyboard_then_a_lead_resolves_the_conflict(server, bro
     progress.filter(has_text="2").wait_for()
     # Undo the exclusion by keyboard: the second record comes back.
     press_and_wait(bob, "u")
-    assert current_record(bob) == second
+    assert record_on(bob) == second
     press_and_wait(bob, "1")
     bob_votes = votes(path)
     assert [(v[0], v[1], v[2]) for v in bob_votes][:2] == [
@@ -97,9 +78,9 @@ def test_two_reviewers_by_keyboard_then_a_lead_resolves_the_conflict(server, bro
     carol_context, carol = log_in(browser, base, "carol")
     # Records bob voted on a moment ago come after the others: he may still
     # undo them before a second vote locks them.
-    assert current_record(carol) not in (first, second)
+    assert record_on(carol) not in (first, second)
     carol.goto(f"{base}/review/-/screen?record={first}")
-    assert current_record(carol) == first
+    assert record_on(carol) == first
     # Blind: nothing of bob's vote is on carol's page before she decides.
     assert "bob" not in carol.locator("main, .content, body").first.inner_text().split(
         "Log out")[-1]
@@ -139,14 +120,14 @@ def test_two_reviewers_by_keyboard_then_a_lead_resolves_the_conflict(server, bro
 def test_screening_without_javascript_is_plain_forms(server, browser):
     base, path = server
     context, page = log_in(browser, base, "bob", javascript=False)
-    first = current_record(page)
+    first = record_on(page)
     page.locator("input[name=reason]").first.check()
     page.click("button[value=exclude]")
     page.wait_for_load_state()
-    assert current_record(page) != first
+    assert record_on(page) != first
     assert votes(path)[0][:3] == ("bob", first, "exclude")
     page.click(".mscdm-undo button")
     page.wait_for_load_state()
-    assert current_record(page) == first
+    assert record_on(page) == first
     shot(page, "screen-without-javascript.png")
     context.close()

@@ -5,19 +5,18 @@ skip, the keyboard help, the decision bar on a phone, My work, the records
 work list, the conflicts page by keyboard and bulk exclusion. Screenshots
 are kept in tests/artefacts/ (team-*.png)."""
 
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
 from serve import serve
 
 import synthetic
-from conftest import add_reviewers, needs_chromium, password_of, shot
+from conftest import (SCREEN_SIZES, add_reviewers, needs_chromium, open_as, password_of,
+                      press_and_wait, query, record_on, shot)
 from datasette_mscdm.cli import cli
 
 pytestmark = needs_chromium
 
-SIZES = {"desk": (1400, 900), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
@@ -31,51 +30,16 @@ def server(tmp_path_factory):
         yield base, db
 
 
-def sql(db, query, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
-
-
-def open_as(browser, base, name, size):
-    width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.goto(f"{base}/review/-/login")
-    page.fill("#mscdm-name", name)
-    page.fill("#mscdm-password", password_of(name))
-    page.click("input[type=submit]")
-    page.wait_for_url("**/review/-/screen**")
-    return context, page
-
-
-def record_on(page) -> int:
-    return int(page.locator("article[data-record-id]").get_attribute("data-record-id"))
-
-
-def press_and_wait(page, key):
-    before = page.locator("#mscdm-card").inner_html()
-    page.keyboard.press(key)
-    page.wait_for_function(
-        "before => document.getElementById('mscdm-card').innerHTML !== before",
-        arg=before, timeout=10000)
-    # The page ignores keys for 300 ms after a new record appears (a double
-    # press must not decide a record nobody has read); a reader is slower.
-    page.wait_for_timeout(350)
-
-
 def fits(page, width):
     return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SCREEN_SIZES)
 def test_screening_feedback_skip_help_and_criteria(server, browser, size):
     base, db = server
     reviewer = "bob" if size == "desk" else "carol"
     context, page = open_as(browser, base, reviewer, size)
-    width, height = SIZES[size]
+    width, height = SCREEN_SIZES[size]
     assert fits(page, width)
     shot(page, f"team-screen-{size}.png")
     # The decision buttons are on screen without scrolling (a bar at the
@@ -87,7 +51,7 @@ def test_screening_feedback_skip_help_and_criteria(server, browser, size):
     # A confirmation after the key, naming the reason and the undo.
     press_and_wait(page, "3")
     toast = page.locator("#mscdm-toast")
-    reason = sql(db, "select reason from decisions where record_id = ? and reviewer = ?",
+    reason = query(db, "select reason from decisions where record_id = ? and reviewer = ?",
                  [first, reviewer])[0][0]
     assert toast.is_visible() and toast.inner_text() == (
         f"Excluded: {reason} (record #{first}) - u to undo")
@@ -101,7 +65,7 @@ def test_screening_feedback_skip_help_and_criteria(server, browser, size):
     press_and_wait(page, "s")
     assert record_on(page) != first
     assert "stays in your queue" in toast.inner_text()
-    assert sql(db, "select count(*) from mscdm_skips where reviewer = ? and record_id = ?",
+    assert query(db, "select count(*) from mscdm_skips where reviewer = ? and record_id = ?",
                [reviewer, first]) == [(1,)]
     # Keyboard help.
     page.keyboard.press("?")
@@ -120,11 +84,11 @@ def test_screening_feedback_skip_help_and_criteria(server, browser, size):
     context.close()
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SCREEN_SIZES)
 def test_my_work_overview_and_the_work_list_fit_the_screen(server, browser, size):
     base, db = server
     context, page = open_as(browser, base, "bob", size)
-    width, _ = SIZES[size]
+    width, _ = SCREEN_SIZES[size]
     press_and_wait(page, "i")
     for path, name in (("/review/-/screen/mine", "mine"), ("/review/-/overview", "overview"),
                        ("/review/records?ta_status=awaiting+second+reviewer", "worklist")):
@@ -145,7 +109,7 @@ def test_my_work_overview_and_the_work_list_fit_the_screen(server, browser, size
     context.close()
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SCREEN_SIZES)
 def test_a_lead_resolves_conflicts_by_keyboard_and_excludes_in_bulk(server, browser, size):
     base, db = server
     # Two conflicts of bob's and carol's, made through the JSON API as a script would.
@@ -155,30 +119,30 @@ def test_a_lead_resolves_conflicts_by_keyboard_and_excludes_in_bulk(server, brow
     for name in ("bob", "carol"):
         clients[name] = ReviewerClient(base)
         clients[name].login(name, password_of(name))
-    open_ids = [row[0] for row in sql(
+    open_ids = [row[0] for row in query(
         db, "select id from records where ta_status = 'unscreened' order by id limit 2")]
     for rid in open_ids:
         assert clients["bob"].decide(rid, "include")[0] == 201
         assert clients["carol"].decide(rid, "exclude", reason="Other")[0] == 201
         made.append(rid)
     context, page = open_as(browser, base, "alice", size)
-    width, _ = SIZES[size]
+    width, _ = SCREEN_SIZES[size]
     page.goto(f"{base}/review/-/conflicts")
     assert fits(page, width)
     shot(page, f"team-conflicts-{size}.png")
-    count = sql(db, "select count(*) from records where ta_status in ('conflict', 'maybe')")[0][0]
+    count = query(db, "select count(*) from records where ta_status in ('conflict', 'maybe')")[0][0]
     assert f"Conflicts and maybes ({count})" in page.locator("h1").inner_text()
     sections = page.locator("section.mscdm-conflict")
     first_id = int(sections.first.get_attribute("data-record-id"))
     # Keys: i includes the record in focus.
     with page.expect_navigation():
         page.keyboard.press("i")
-    assert sql(db, "select ta_status from records where id = ?", [first_id]) == [("included",)]
+    assert query(db, "select ta_status from records where id = ?", [first_id]) == [("included",)]
     # The next record is in focus; 1 excludes it with the first reason.
     second = int(page.locator("section.mscdm-conflict").first.get_attribute("data-record-id"))
     with page.expect_navigation():
         page.keyboard.press("1")
-    assert sql(db, "select ta_status, exclusion_reason from records where id = ?",
+    assert query(db, "select ta_status, exclusion_reason from records where id = ?",
                [second])[0][0] == "excluded"
     # Bulk exclusion: preview, reason, a confirmation that states the number.
     page.goto(f"{base}/review/-/bulk-exclude?q=editorial")
@@ -193,6 +157,6 @@ def test_a_lead_resolves_conflicts_by_keyboard_and_excludes_in_bulk(server, brow
         with page.expect_navigation():
             page.click(".mscdm-bulk-confirm button[type=submit]")
         assert f"Excluded {matches} records" in page.locator(".mscdm-done").inner_text()
-        assert sql(db, "select count(*) from decisions where kind = 'bulk'")[0][0] >= matches
+        assert query(db, "select count(*) from decisions where kind = 'bulk'")[0][0] >= matches
     assert fits(page, width)
     context.close()
