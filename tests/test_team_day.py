@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 
-from conftest import add_reviewers, datasette_for, login, ris
+from conftest import add_reviewers, datasette_for, login, query, ris
 from datasette_mscdm.cli import cli
 from datasette_mscdm.screening import rules, store
 from datasette_mscdm.screening.protocol import parse_protocol
@@ -58,14 +58,6 @@ def ids(db):
         conn.close()
 
 
-def sql(db, query, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
-
-
 async def decide(ds, cookies, rid, decision, **extra):
     response = await ds.client.post("/review/-/screen/decisions.json?card=1", cookies=cookies,
                                     content=json.dumps(dict(record_id=rid, decision=decision,
@@ -86,7 +78,7 @@ async def test_criteria_are_in_the_protocol_beside_every_record_and_versioned(ds
            "    highlight: [db/db, nephropath*]\n  outcomes: Wound closure\n")
     saved = await ds.client.post("/review/-/protocol", cookies=alice, data={"protocol": new})
     assert saved.status_code == 303
-    stored = json.loads(sql(review, "select protocol from mscdm_protocol order by id desc")[0][0])
+    stored = json.loads(query(review, "select protocol from mscdm_protocol order by id desc")[0][0])
     assert stored["criteria"]["population"]["highlight"] == ["db/db", "nephropath*"]
     rid = ids(review)["MSC exosomes heal diabetic wounds in mice"]
     card = await ds.client.get(f"/review/-/screen?record={rid}", cookies=bob)
@@ -180,7 +172,7 @@ async def test_progress_is_read_from_the_database_on_every_request(ds, review):
         with conn:
             store.record_decision(conn, protocol, carol, rid, "title_abstract", "include")
         progress = (await ds.client.get("/review/-/screen/progress.json", cookies=bob)).json()
-        counts = dict(sql(review, "select ta_status, count(*) from records group by 1"))
+        counts = dict(query(review, "select ta_status, count(*) from records group by 1"))
         assert progress["counts"] == counts
         assert progress["team_done"] == sum(n for s, n in counts.items() if s not in rules.OPEN)
     conn.close()
@@ -259,7 +251,7 @@ async def test_the_search_box_keeps_its_query_and_empty_facets_are_hidden(ds, re
     names = set(facets["facet_results"]["results"])
     # Nothing is at full text yet: no empty full-text facet.
     assert "ft_status" not in names and "ta_status" in names
-    assert sql(review, "select count(*) from records where ft_status is not null") == [(0,)]
+    assert query(review, "select count(*) from records where ft_status is not null") == [(0,)]
 
 
 async def test_publication_types_are_one_vocabulary_and_the_original_is_kept(ds, review):
@@ -269,11 +261,11 @@ async def test_publication_types_are_one_vocabulary_and_the_original_is_kept(ds,
     # RIS "JOUR", PubMed "Journal Article" and CSL "article-journal" are one
     # type (once per record); the original types stay in the record.
     assert types == {"Journal article": 8, "Conference abstract": 1}
-    assert sql(review, "select publication_types from records where title like 'Typed%'"
+    assert query(review, "select publication_types from records where title like 'Typed%'"
                " order by id") == [('["Journal", "Journal Article"]',),
                                    ('["Journal", "article-journal"]',),
                                    ('["Journal", "Meeting Abstract"]',)]
-    assert dict(sql(review, "select term, count(*) from record_terms where"
+    assert dict(query(review, "select term, count(*) from record_terms where"
                     " facet = 'publication_type' group by term")) == types
 
 
@@ -289,7 +281,7 @@ async def test_the_conflicts_page_shows_the_abstract_and_criteria_and_presets_no
         await decide(ds, carol, rid, "exclude", reason="Other")
     page = await ds.client.get("/review/-/conflicts", cookies=alice)
     assert "Conflicts and maybes (2)" in page.text
-    assert sql(review, "select count(*) from records where ta_status in ('conflict', 'maybe')"
+    assert query(review, "select count(*) from records where ta_status in ('conflict', 'maybe')"
                " or ft_status in ('conflict', 'maybe')") == [(2,)]
     plain = re.sub(r"</?mark[^>]*>", "", page.text)
     assert "exosomes in db/db mice" in plain and 'id="mscdm-criteria"' in page.text
@@ -303,7 +295,7 @@ async def test_the_conflicts_page_shows_the_abstract_and_criteria_and_presets_no
     sent = await ds.client.post("/review/-/conflicts", cookies=alice, data={
         "record_id": str(a), "stage": "title_abstract", "decision": "maybe"})
     assert sent.status_code == 303
-    assert sql(review, "select ta_status, ft_status, screening_status from records"
+    assert query(review, "select ta_status, ft_status, screening_status from records"
                " where id = ?", [a]) == [("included", "unscreened", "awaiting full text")]
     page = await ds.client.get("/review/-/conflicts", cookies=alice)
     assert "Conflicts and maybes (1)" in page.text

@@ -51,6 +51,19 @@ def _label(x: float, y: float, text: str, room: float, anchor: str = "start",
             f'{escape(shown)}</text>')
 
 
+def _y_gridlines(ticks, left: float, right: float, base: float, scale: float) -> list[str]:
+    """A horizontal line and its label per tick of the value axis (the zero
+    line darker)."""
+    lines = []
+    for tick in ticks:
+        y = base - tick * scale
+        lines.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}"'
+                     f' stroke="{"#999" if tick == 0 else "#e4e4e4"}"/>'
+                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{_number(tick)}</text>')
+    return lines
+
+
 def nice_ticks(top: float, count: int = 4) -> list[float]:
     """Round whole-number tick values from 0 to at least `top` (1, 2, 2.5
     or 5 times a power of ten apart)."""
@@ -137,12 +150,7 @@ def column_chart(items: list[tuple[str, int]], title: str, width: int = 680,
     scale = plot_h / ticks[-1]
     base = top_pad + plot_h
     body = []
-    for tick in ticks:
-        y = base - tick * scale
-        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 4}" y2="{y:.1f}"'
-                    f' stroke="{"#999" if tick == 0 else "#e4e4e4"}"/>'
-                    f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">'
-                    f'{_number(tick)}</text>')
+    body += _y_gridlines(ticks, left, width - 4, base, scale)
     for i, (label, value) in enumerate(items):
         h = value * scale
         tip = tooltips[i] if tooltips else label
@@ -198,12 +206,7 @@ def line_chart(series: list[dict], title: str, x_title: str, y_title: str,
     base = top_pad + plot_h
     sx, sy = plot_w / x_ticks[-1], plot_h / y_ticks[-1]
     body = legend + [_label(left, top_pad - 8, y_title, plot_w)]
-    for tick in y_ticks:
-        y = base - tick * sy
-        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}"'
-                    f' stroke="{"#999" if tick == 0 else "#e4e4e4"}"/>'
-                    f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">'
-                    f'{_number(tick)}</text>')
+    body += _y_gridlines(y_ticks, left, left + plot_w, base, sy)
     centres = [left + tick * sx for tick in x_ticks]
     body += _x_labels([_number(t) for t in x_ticks], centres, width, base + 17)
     body.append(_label(width - 1, height - 4, x_title, width - 2, "end"))
