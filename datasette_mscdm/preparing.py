@@ -19,7 +19,7 @@ from typing import Iterator
 from . import formats
 from .dedup import from_record
 from .dedup.record import blocking_fields
-from .dedup.blocking import identifier_hashes, live_keys
+from .dedup.blocking import live_keys
 from .formats import Parsed
 from .records import LIST_FIELDS, Record, exact_duplicate_key
 from .schema import RECORD_COLUMNS
@@ -86,10 +86,9 @@ def dedup_keys(record: Record) -> tuple[tuple[int, ...], int, tuple[str, ...]]:
     Computed here, beside the parsing (in the read-ahead process for large
     loads), so the loader only queries and scores."""
     features = blocking_fields(from_record(0, record))
-    identifiers = identifier_hashes(features)
+    # live_keys lists the DOI and PMID keys first, one per value.
     keys = live_keys(features)
-    ordered = [k for k in keys if k in identifiers] + [k for k in keys if k not in identifiers]
-    return tuple(ordered), len(identifiers), features.compacts
+    return tuple(keys), len(features.dois) + len(features.pmids), features.compacts
 
 
 class PreparedRecords:

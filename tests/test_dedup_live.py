@@ -263,9 +263,9 @@ def test_a_load_finds_what_another_process_loaded_between_its_commits(tmp_path, 
         (tmp_path / f"{name}.csv").write_text(csv_export(*records), encoding="utf-8")
     loader = Loader(open_database(fresh_db), read_ahead=False)
     loader.load_paths([tmp_path / "first.csv"])
-    assert loader.matcher.keys_in_table  # the table was empty: keys kept in memory
+    assert loader.matcher.memory_index  # the table was empty: keys kept in memory
     run("load", fresh_db, tmp_path / "second.csv")
     [third] = loader.load_paths([tmp_path / "third.csv"])
-    assert loader.matcher.keys_in_table is None
+    assert loader.matcher.memory_index is None
     assert (third.new, third.merged) == (0, 1)
     loader.db.conn.close()

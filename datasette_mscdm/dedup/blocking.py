@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from hashlib import blake2b
+from struct import Struct
 from typing import Iterable, Iterator
 
 from .record import BlockingFields, Features
@@ -110,20 +111,23 @@ def _pairs_in_block(members: list[int], features: list[Features]) -> Iterable[tu
 LIVE_MAX_BLOCK = MAX_BLOCK
 
 
+_SIGNED_64 = Struct(">q").unpack  # int.from_bytes(digest, "big", signed=True), faster
+
+
 def key_hash(key: tuple) -> int:
     """A stable signed 64-bit hash of a blocking key, as stored in
     mscdm_dedup_keys (Python's hash() changes between processes). A
     collision only adds a candidate pair, which scoring then rules on."""
     text = "\x1f".join(map(str, key)).encode("utf-8", "surrogatepass")
-    return int.from_bytes(blake2b(text, digest_size=8).digest(), "big", signed=True)
+    return _SIGNED_64(blake2b(text, digest_size=8).digest())[0]
 
 
 def live_keys(f: BlockingFields) -> list[int]:
     """The hashed blocking keys a record is stored and looked up under when a
     load compares new records with the review (mscdm_dedup_keys): every key
     of block_keys but the rare-words one, whose value depends on word counts
-    over the whole review and so changes as it grows. Identifier keys first
-    (see is_identifier_key)."""
+    over the whole review and so changes as it grows. The DOI and PMID keys
+    come first, one per value (preparing.dedup_keys counts them)."""
     return list(dict.fromkeys(key_hash(key) for key in block_keys(f, None)))
 
 

@@ -12,7 +12,7 @@ blocking keys need (a load, for every record it reads).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterable
+from typing import Any, Hashable
 
 from . import keys
 
@@ -21,12 +21,13 @@ def _as_tuple(value: Any) -> tuple:
     """A scalar, None, or an iterable of values as a tuple without blanks."""
     if value is None:
         return ()
-    if isinstance(value, (str, int)):
-        values: Iterable = (value,)
-    else:
-        values = value
+    if isinstance(value, str):  # most fields of a parsed record: one value
+        value = value.strip()
+        return (value,) if value else ()
+    if isinstance(value, int):
+        return (value,)
     out = []
-    for item in values:
+    for item in value:
         if item is None:
             continue
         if isinstance(item, str):
@@ -73,10 +74,10 @@ class DedupRecord:
                 continue
         return cls(
             id=id, titles=_as_tuple(title), authors=_as_tuple(authors), years=tuple(years),
-            journals=_as_tuple(journal), volumes=tuple(str(v) for v in _as_tuple(volume)),
-            issues=tuple(str(v) for v in _as_tuple(issue)),
-            pages=tuple(str(v) for v in _as_tuple(pages)), dois=_as_tuple(doi),
-            pmids=tuple(str(v) for v in _as_tuple(pmid)),
+            journals=_as_tuple(journal), volumes=tuple(map(str, _as_tuple(volume))),
+            issues=tuple(map(str, _as_tuple(issue))),
+            pages=tuple(map(str, _as_tuple(pages))), dois=_as_tuple(doi),
+            pmids=tuple(map(str, _as_tuple(pmid))),
             publication_types=_as_tuple(publication_types), abstract=abstract or None)
 
 

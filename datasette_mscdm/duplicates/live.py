@@ -63,9 +63,15 @@ def alike_titles(xs: tuple[str, ...], candidates: dict[int, tuple[str, ...]],
     scoring.compacts_similarity(xs, titles) reaches `cutoff` (<= 0.97): a pair
     of titles whose similarity reaches it, or whose shorter title (of
     MIN_TRUNCATED_CHARS or more) reaches cutoff / TRUNCATION_FACTOR against
-    the longer one's beginning. Most candidates of a load fail both, so the
-    whole-title test is one rapidfuzz call over all candidates (with its
-    early exit), and only the prefix test is made pair by pair."""
+    the longer one's beginning.
+
+    Most candidates of a load fail both, so both are decided from one
+    rapidfuzz call over all candidates (it stops early on a pair that cannot
+    reach its cutoff). The prefix test is made only for the pairs that call
+    cannot rule out: Indel similarity is 2 LCS / (len a + len b), and the
+    shorter title's LCS with the whole longer one is at least its LCS with
+    that title's beginning, so a prefix similarity of p or more needs a
+    whole similarity of 2 p S / (S + L) or more (S, L: the two lengths)."""
     owners, ys = [], []
     for candidate, titles in candidates.items():
         for y in titles:
@@ -76,19 +82,29 @@ def alike_titles(xs: tuple[str, ...], candidates: dict[int, tuple[str, ...]],
         return alike
     similarity = Indel.normalized_similarity
     prefix_cutoff = cutoff / TRUNCATION_FACTOR
+    shortest = min(map(len, ys))
     for x in xs:
-        for _, _, index in extract(x, ys, scorer=similarity, score_cutoff=cutoff, limit=None):
-            alike.add(owners[index])
         length = len(x)
-        for y, candidate in zip(ys, owners):
+        # The lowest whole similarity any prefix match can have here (the
+        # bound falls as the lengths grow apart), less a rounding margin.
+        short, long = min(length, shortest), max(length, max(map(len, ys)))
+        floor = min(cutoff, 2 * prefix_cutoff * short / (short + long)) - 1e-9
+        for _, score, index in extract(x, ys, scorer=similarity, score_cutoff=max(floor, 0.0),
+                                       limit=None):
+            candidate = owners[index]
             if candidate in alike:
                 continue
+            if score >= cutoff:
+                alike.add(candidate)
+                continue
+            y = ys[index]
+            s, l = (len(y), length) if len(y) < length else (length, len(y))
+            if s < MIN_TRUNCATED_CHARS or score < 2 * prefix_cutoff * s / (s + l) - 1e-9:
+                continue
             if len(y) < length:
-                if len(y) >= MIN_TRUNCATED_CHARS and similarity(
-                        y, x[:len(y)], score_cutoff=prefix_cutoff):
+                if similarity(y, x[:len(y)], score_cutoff=prefix_cutoff):
                     alike.add(candidate)
-            elif length >= MIN_TRUNCATED_CHARS and similarity(
-                    x, y[:length], score_cutoff=prefix_cutoff):
+            elif similarity(x, y[:length], score_cutoff=prefix_cutoff):
                 alike.add(candidate)
     return alike
 
@@ -104,21 +120,21 @@ class LoadMatcher:
     def __init__(self, conn, thresholds=DEFAULT_THRESHOLDS):
         self.conn = conn
         self.thresholds = thresholds
-        self.pending: list[tuple[int, int]] = []
-        self.pending_index: dict[int, list[int]] = {}
+        self.pending: list[tuple[int, int]] = []  # key rows to write at the next flush
+        self.pending_index: dict[int, list[int]] = {}  # the same by key (table mode)
         self.compacts: dict[int, tuple[str, ...]] = {}
         self.big: set[int] = set()
         self._current = None
         self._not_duplicates = None
         self.queued: list[PairDecision] = []
         self.queued_total = 0  # pairs this load added to the queue
-        # Every key mscdm_dedup_keys may hold, when that is known: the table
-        # was empty when the load began, so it holds only keys this load
-        # wrote. Most keys of a record (its title, DOI and page keys) are its
-        # own, and the index is then not searched for them. None: unknown
-        # (search for every key).
-        self.keys_in_table: set[int] | None = (
-            None if conn.execute("SELECT 1 FROM mscdm_dedup_keys LIMIT 1").fetchone() else set())
+        # key -> the record (an int) or records (a list) this load stored it
+        # for, written or not, when that is all mscdm_dedup_keys can hold:
+        # the table was empty when the load began. Candidates are then found
+        # here, without a query per record. None: the table may hold keys of
+        # other loads, and is searched (see _candidates).
+        self.memory_index: dict[int, int | list[int]] | None = (
+            None if conn.execute("SELECT 1 FROM mscdm_dedup_keys LIMIT 1").fetchone() else {})
         self._data_version = self._version()
 
     # ------------------------------------------------------------ state
@@ -141,25 +157,28 @@ class LoadMatcher:
         committed since the last one, the table may hold keys of its own."""
         version = self._version()
         if version != self._data_version:
-            self.keys_in_table = None
+            self.memory_index = None
             self._data_version = version
 
     def flush(self):
         """Write the keys and queued pairs held so far."""
         if self.pending:
+            # In key order: the rows go into one B-tree (WITHOUT ROWID) of
+            # random 64-bit keys, and sorted they land page after page.
+            self.pending.sort()
             tables.add_keys(self.conn, self.pending)
-            if self.keys_in_table is not None:
-                self.keys_in_table.update(k for k, _ in self.pending)
-                if len(self.keys_in_table) > MAX_KEYS_IN_MEMORY:
-                    self.keys_in_table = None
             self.pending.clear()
             self.pending_index.clear()
+            if self.memory_index is not None and len(self.memory_index) > MAX_KEYS_IN_MEMORY:
+                self.memory_index = None  # the table holds them all: search it from now on
         if self.queued:
             self.queued_total += tables.queue_pairs(self.conn, self.queued, "load")
             self.queued.clear()
 
     def reset(self):
-        """Forget what was not written (a file rolled back)."""
+        """Forget what was not written (a file rolled back). The rolled-back
+        keys are in the memory index too: search the table from now on."""
+        self.memory_index = None
         self.pending.clear()
         self.pending_index.clear()
         self.queued.clear()
@@ -226,17 +245,42 @@ class LoadMatcher:
         """(the records sharing a key, those of them sharing a DOI/PMID key).
         A key shared by more than LIVE_MAX_BLOCK stored rows (and rows held
         for the next flush) is too common: it is left out, now and later."""
-        wanted = [k for k in keys if k not in self.big]
-        if not wanted:
-            return set(), set()
-        searched = wanted if self.keys_in_table is None else [
-            k for k in wanted if k in self.keys_in_table]
-        stored = {k: json.loads(ids) for k, ids in self.conn.execute(
-            "SELECT k, json_group_array(record_id) FROM mscdm_dedup_keys WHERE k IN"
-            " (SELECT value FROM json_each(?)) GROUP BY k", [json.dumps(searched)])
-        } if searched else {}
         found: set[int] = set()
         sharing_id: set[int] = set()
+        memory = self.memory_index
+        if memory is not None:
+            big = self.big
+            for k in keys:
+                ids = memory.get(k)
+                if ids is None or k in big:
+                    continue
+                if type(ids) is int:
+                    found.add(ids)
+                    if k in identifiers:
+                        sharing_id.add(ids)
+                elif len(ids) > LIVE_MAX_BLOCK:
+                    big.add(k)
+                else:
+                    found.update(ids)
+                    if k in identifiers:
+                        sharing_id.update(ids)
+        else:
+            self._candidates_in_table(keys, identifiers, found, sharing_id)
+        if self._current is None:
+            self._current = tables.resolver(self.conn)
+        if self._current.merged:
+            found = {self._current(record_id) for record_id in found}
+            sharing_id = {self._current(record_id) for record_id in sharing_id}
+        return found, sharing_id
+
+    def _candidates_in_table(self, keys: list[int], identifiers: set[int], found: set[int],
+                             sharing_id: set[int]) -> None:
+        wanted = [k for k in keys if k not in self.big]
+        if not wanted:
+            return
+        stored = {k: json.loads(ids) for k, ids in self.conn.execute(
+            "SELECT k, json_group_array(record_id) FROM mscdm_dedup_keys WHERE k IN"
+            " (SELECT value FROM json_each(?)) GROUP BY k", [json.dumps(wanted)])}
         for k in wanted:
             ids = stored.get(k, [])
             held = self.pending_index.get(k)
@@ -248,23 +292,28 @@ class LoadMatcher:
             found.update(ids)
             if k in identifiers:
                 sharing_id.update(ids)
-        if self._current is None:
-            self._current = tables.resolver(self.conn)
-        if self._current.merged:
-            found = {self._current(record_id) for record_id in found}
-            sharing_id = {self._current(record_id) for record_id in sharing_id}
-        return found, sharing_id
 
     # ------------------------------------------------------------ outcome
 
     def stored(self, match: Match, record_id: int, joined: bool) -> None:
         """The record was stored as `record_id` (a new record, or the one it
         joined): remember its keys and queue its maybe pairs."""
+        memory = self.memory_index
         for k in match.keys:
             if k in self.big:
                 continue
             self.pending.append((k, record_id))
-            self.pending_index.setdefault(k, []).append(record_id)
+            if memory is None:
+                self.pending_index.setdefault(k, []).append(record_id)
+                continue
+            ids = memory.get(k)
+            if ids is None:
+                memory[k] = record_id
+            elif type(ids) is int:
+                if ids != record_id:
+                    memory[k] = [ids, record_id]
+            elif record_id not in ids:
+                ids.append(record_id)
         known = self.compacts.get(record_id, ())
         self.compacts[record_id] = known + tuple(c for c in match.compacts if c not in known)
         queue = [(d, None) for d in match.maybe]
