@@ -186,6 +186,7 @@ class Loader:
         """Index and commit the files loaded since the last commit."""
         if self.conn.in_transaction:
             self._flush_pending()
+            self.matcher.flush(everything=True)
             self._index_new_rows()
             self.conn.execute("COMMIT")
 
@@ -255,6 +256,7 @@ class Loader:
 
     def _load_in_savepoint(self, facts: FileFacts, module, records: PreparedRecords,
                            result: FileResult):
+        self.matcher.file_started()
         self.conn.execute("SAVEPOINT load_file")
         indexed_before = self._fts_indexed_upto
         try:

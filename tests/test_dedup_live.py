@@ -269,3 +269,38 @@ def test_a_load_finds_what_another_process_loaded_between_its_commits(tmp_path, 
     assert loader.matcher.memory_index is None
     assert (third.new, third.merged) == (0, 1)
     loader.db.conn.close()
+
+
+def test_keys_held_across_files_survive_a_rolled_back_file(tmp_path, fresh_db):
+    """Keys are written in batches across files, not per file: the keys of
+    the files before a file that fails half-way (its savepoint rolled back)
+    must still be written, and a later load in another process, which can
+    only search the table, must find their records."""
+    other = {"title": "Metformin and cognitive decline in older adults with type 2 diabetes",
+             "authors": "Ngo T; Fry L", "year": "2018", "journal": "Diabetes Care",
+             "volume": "41", "pages": "2201-2208", "doi": "10.2337/dc18-0001"}
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "1-first.csv").write_text(csv_export(ARTICLE), encoding="utf-8")
+    # A record of its own, then a broken line: the whole file rolls back.
+    (folder / "2-broken.jsonl").write_text(
+        json.dumps(other) + "\n" + '{"title": broken\n', encoding="utf-8")
+    (folder / "3-copy.csv").write_text(csv_export({**ARTICLE, "pages": ""}), encoding="utf-8")
+    loader = Loader(open_database(fresh_db), read_ahead=False)
+    first, broken, copy = loader.load_paths([folder])
+    assert broken.status == "failed" and (first.new, copy.merged) == (1, 1)
+    conn = sqlite3.connect(fresh_db)
+    [[record_id]] = conn.execute("SELECT id FROM records").fetchall()
+    keys = conn.execute("SELECT count(*) FROM mscdm_dedup_keys WHERE record_id = ?",
+                        [record_id]).fetchone()[0]
+    assert keys >= 4  # DOI, title start and end, author + year ...
+    # Nothing of the rolled-back record is left in the table.
+    assert conn.execute("SELECT count(*) FROM mscdm_dedup_keys WHERE record_id != ?",
+                        [record_id]).fetchone()[0] == 0
+    conn.close()
+    (tmp_path / "later.csv").write_text(csv_export({**ARTICLE, "doi": ""}), encoding="utf-8")
+    (tmp_path / "fixed.csv").write_text(csv_export(other), encoding="utf-8")
+    out = run("load", fresh_db, tmp_path / "later.csv", tmp_path / "fixed.csv", "--json")
+    later, fixed = json.loads(out.output)
+    assert (later["new"], later["merged"]) == (0, 1)
+    assert (fixed["new"], fixed["merged"]) == (1, 0)

@@ -35,6 +35,8 @@ NEW = 0
 # LoadMatcher.keys_in_table is given up past this many keys (~60 MB; a load
 # of about 250,000 records): the index is then searched for every key.
 MAX_KEYS_IN_MEMORY = 1_000_000
+# Key rows held before they are written (see LoadMatcher.file_started).
+KEY_BATCH = 20_000
 
 
 @dataclass
@@ -120,8 +122,9 @@ class LoadMatcher:
     def __init__(self, conn, thresholds=DEFAULT_THRESHOLDS):
         self.conn = conn
         self.thresholds = thresholds
-        self.pending: list[tuple[int, int]] = []  # key rows to write at the next flush
+        self.pending: list[tuple[int, int]] = []  # key rows held, not yet written
         self.pending_index: dict[int, list[int]] = {}  # the same by key (table mode)
+        self._file_mark = 0  # pending[:mark] belong to files loaded whole
         self.compacts: dict[int, tuple[str, ...]] = {}
         self.big: set[int] = set()
         self._current = None
@@ -160,27 +163,54 @@ class LoadMatcher:
             self.memory_index = None
             self._data_version = version
 
-    def flush(self):
-        """Write the keys and queued pairs held so far."""
-        if self.pending:
-            # In key order: the rows go into one B-tree (WITHOUT ROWID) of
-            # random 64-bit keys, and sorted they land page after page.
-            self.pending.sort()
-            tables.add_keys(self.conn, self.pending)
-            self.pending.clear()
-            self.pending_index.clear()
-            if self.memory_index is not None and len(self.memory_index) > MAX_KEYS_IN_MEMORY:
-                self.memory_index = None  # the table holds them all: search it from now on
+    def file_started(self):
+        """A file begins loading in a savepoint of its own. The keys of the
+        files before it are written once KEY_BATCH of them are held (a key
+        write per file would cost a folder of one-record files more than
+        matching); until then they stay held, out of reach of this file's
+        rollback."""
+        if len(self.pending) >= KEY_BATCH:
+            self._write_keys(0)
+        self._file_mark = len(self.pending)
+
+    def flush(self, everything: bool = False):
+        """Write the queued pairs, and the keys held: all of them when
+        `everything` (the transaction ends), else this file's once there
+        are KEY_BATCH of them (in its savepoint, so they roll back with it)."""
+        if everything:
+            self._write_keys(0)
+            self._file_mark = 0
+        elif len(self.pending) - self._file_mark >= KEY_BATCH:
+            self._write_keys(self._file_mark)
         if self.queued:
             self.queued_total += tables.queue_pairs(self.conn, self.queued, "load")
             self.queued.clear()
 
+    def _write_keys(self, start: int):
+        """Write the held keys from pending[start] on, in key order (they go
+        into one B-tree of random 64-bit keys, WITHOUT ROWID: sorted, they
+        land page after page)."""
+        if len(self.pending) > start:
+            tables.add_keys(self.conn, sorted(self.pending[start:]))
+            del self.pending[start:]
+        if self.memory_index is not None and len(self.memory_index) > MAX_KEYS_IN_MEMORY:
+            self.memory_index = None  # search the table from now on
+        self._index_pending()
+
+    def _index_pending(self):
+        """pending_index: the keys held, by key (searched beside the table
+        when the memory index is not kept)."""
+        self.pending_index = {}
+        if self.memory_index is None:
+            for k, record_id in self.pending:
+                self.pending_index.setdefault(k, []).append(record_id)
+
     def reset(self):
-        """Forget what was not written (a file rolled back). The rolled-back
-        keys are in the memory index too: search the table from now on."""
+        """Forget this file's keys and pairs (its savepoint rolled back).
+        Its keys are in the memory index too: search the table from now on."""
         self.memory_index = None
-        self.pending.clear()
-        self.pending_index.clear()
+        del self.pending[self._file_mark:]
+        self._index_pending()
         self.queued.clear()
         self.compacts.clear()
 
