@@ -32,8 +32,8 @@ from . import guard, tables
 
 # Placeholder id of the record being matched (it has no id yet).
 NEW = 0
-# LoadMatcher.keys_in_table is given up past this many keys (~60 MB; a load
-# of about 250,000 records): the index is then searched for every key.
+# LoadMatcher.memory_index is given up past this many keys (~130 MB; a load of
+# about 190,000 records of the synthetic benchmark): the table is then searched.
 MAX_KEYS_IN_MEMORY = 1_000_000
 # Key rows held before they are written (see LoadMatcher.file_started).
 KEY_BATCH = 20_000
