@@ -84,12 +84,12 @@ def alike_titles(xs: tuple[str, ...], candidates: dict[int, tuple[str, ...]],
         return alike
     similarity = Indel.normalized_similarity
     prefix_cutoff = cutoff / TRUNCATION_FACTOR
-    shortest = min(map(len, ys))
+    shortest, longest = min(map(len, ys)), max(map(len, ys))
     for x in xs:
         length = len(x)
         # The lowest whole similarity any prefix match can have here (the
         # bound falls as the lengths grow apart), less a rounding margin.
-        short, long = min(length, shortest), max(length, max(map(len, ys)))
+        short, long = min(length, shortest), max(length, longest)
         floor = min(cutoff, 2 * prefix_cutoff * short / (short + long)) - 1e-9
         for _, score, index in extract(x, ys, scorer=similarity, score_cutoff=max(floor, 0.0),
                                        limit=None):
