@@ -19,7 +19,7 @@ from typing import Iterator
 from . import formats
 from .dedup import from_record
 from .dedup.record import blocking_fields
-from .dedup.blocking import live_keys
+from .dedup.blocking import identifier_count, live_keys
 from .formats import Parsed
 from .records import LIST_FIELDS, Record, exact_duplicate_key
 from .schema import RECORD_COLUMNS
@@ -86,9 +86,7 @@ def dedup_keys(record: Record) -> tuple[tuple[int, ...], int, tuple[str, ...]]:
     Computed here, beside the parsing (in the read-ahead process for large
     loads), so the loader only queries and scores."""
     features = blocking_fields(from_record(0, record))
-    # live_keys lists the DOI and PMID keys first, one per value.
-    keys = live_keys(features)
-    return tuple(keys), len(features.dois) + len(features.pmids), features.compacts
+    return tuple(live_keys(features)), identifier_count(features), features.compacts
 
 
 class PreparedRecords:

@@ -127,11 +127,16 @@ def live_keys(f: BlockingFields) -> list[int]:
     load compares new records with the review (mscdm_dedup_keys): every key
     of block_keys but the rare-words one, whose value depends on word counts
     over the whole review and so changes as it grows. The DOI and PMID keys
-    come first, one per value (preparing.dedup_keys counts them)."""
+    come first, one per value (see identifier_count)."""
     return list(dict.fromkeys(key_hash(key) for key in block_keys(f, None)))
 
 
+def identifier_count(f: BlockingFields) -> int:
+    """How many of live_keys(f), from the first, are DOI and PMID keys:
+    sharing one is a reason to score a pair whatever its titles."""
+    return len(f.dois) + len(f.pmids)
+
+
 def identifier_hashes(f: BlockingFields) -> set[int]:
-    """The hashed DOI and PMID keys of a record: sharing one is a reason to
-    score a pair whatever its titles."""
-    return {key_hash(("doi", doi)) for doi in f.dois} | {key_hash(("pmid", p)) for p in f.pmids}
+    """The hashed DOI and PMID keys of a record."""
+    return set(live_keys(f)[:identifier_count(f)])

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from ..dedup import DEFAULT_THRESHOLDS, DISTINCT, DUPLICATE, MAYBE, DedupRecord, PairDecision, prepare
 from ..dedup import keys as dedup_keys
-from ..dedup.blocking import LIVE_MAX_BLOCK, identifier_hashes, live_keys
+from ..dedup.blocking import LIVE_MAX_BLOCK, identifier_count, live_keys
 from ..dedup.scoring import MIN_TRUNCATED_CHARS, TRUNCATION_FACTOR, score_pair
 from rapidfuzz.distance import Indel
 from rapidfuzz.process import extract
@@ -222,12 +222,11 @@ class LoadMatcher:
         features = None
         if dedup is None:
             features = prepare(view_of_values(values))
-            identifiers = identifier_hashes(features)
-            keys = tuple(live_keys(features))
-            compacts = features.compacts
+            keys, count, compacts = (tuple(live_keys(features)), identifier_count(features),
+                                     features.compacts)
         else:
             keys, count, compacts = dedup
-            identifiers = set(keys[:count])
+        identifiers = set(keys[:count])
         match = Match(keys, compacts)
         candidates, sharing_id = self._candidates(keys, identifiers)
         if not candidates:
