@@ -206,11 +206,13 @@ def normalise_doi(value: Any) -> str | None:
     text = str(value).strip()
     if not text:
         return None
-    for _ in range(2):  # "doi: https://doi.org/10..." has two prefixes
-        text = _DOI_PREFIX.sub("", text).strip()
+    if not text.startswith("10."):  # no prefix starts so: most values skip the search
+        for _ in range(2):  # "doi: https://doi.org/10..." has two prefixes
+            text = _DOI_PREFIX.sub("", text).strip()
     if "%" in text:
         text = unquote(text)
-    text = _ANNOTATION.sub("", text)
+    if "[" in text or "(" in text:  # what an annotation opens with
+        text = _ANNOTATION.sub("", text)
     text = _strip_unbalanced(text.strip())
     if not _VALID_DOI.fullmatch(text):
         return None

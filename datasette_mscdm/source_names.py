@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePath
 
 DATABASE = "database"
@@ -172,6 +173,7 @@ def known_source(name: str | None) -> KnownSource | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # a load asks once per record, of a few names
 def canonical_source(name: str | None) -> str | None:
     """The canonical name of a known source, else the name cleaned (an
     unknown database keeps its own spelling); None when nothing is named."""

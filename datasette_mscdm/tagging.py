@@ -8,7 +8,9 @@ fields the rule looks at. Tags are text matches, never decisions.
 Matching runs while loading, so it must be cheap: each field is split into
 words once, and synonyms are looked up by their first word in one index for
 the whole vocabulary (a regular expression per synonym cost ~1 ms a record).
-Only `patterns` use regular expressions.
+Only `patterns` use regular expressions. Splitting an abstract into words is
+most of the cost (~70 us), so it is done once: on the lower-cased text, and
+on the text as written only when a case-sensitive synonym occurs in it.
 """
 
 from __future__ import annotations
@@ -29,11 +31,30 @@ RESERVED_KEYS = {"publication_type", "database", "auto_tags"}
 # A word: letters/digits, with inner apostrophes or slashes ("Wharton's",
 # "db/db", "M1/M2"). Spaces, hyphens and all other punctuation separate words,
 # so "high-fat diet" and "high fat diet" are the same three words.
-_WORD = re.compile(r"\w+(?:['/]\w+)*")
+# Possessive (++, *+): a word never gives characters back, so the matches are
+# those of \w+(?:['/]\w+)*, found without trying to backtrack. For ASCII text
+# \w is [A-Za-z0-9_] either way, and re.ASCII tests it faster.
+_WORD = re.compile(r"\w++(?:['/]\w++)*+")
+_ASCII_WORD = re.compile(_WORD.pattern, re.ASCII)
 
 
 def words(text: str) -> list[str]:
+    if text.isascii():
+        return _ASCII_WORD.findall(text)
     return _WORD.findall(text.replace("\u2019", "'"))
+
+
+def lowered_words(text: str, original: list[str] | None = None) -> list[str]:
+    """words(text), lower-cased. For ASCII text, the words of the lower-cased
+    text are the same (lower-casing keeps every character a letter or not);
+    elsewhere lower-casing can change a word's length or letters ("İ"), so
+    the words as written are lower-cased instead, in one C call (words hold
+    no line breaks)."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
+    if original is None:
+        original = words(text)
+    return "\n".join(original).lower().split("\n") if original else []
 
 
 
@@ -63,21 +84,28 @@ class _Patterns:
 class _Synonyms:
     """The synonyms of one field and case, indexed by their first word."""
     single: dict[str, set[int]] = field(default_factory=dict)  # word -> terms
-    # first word -> [(the words joined by spaces, the other words, term)]
-    multi: dict[str, list[tuple[str, frozenset[str], int]]] = field(default_factory=dict)
+    # first word -> second word -> [(the words joined by spaces, the words
+    # after the first, term)]: most phrases are ruled out by their first two
+    # words in two set operations, without a look at each.
+    multi: dict[str, dict[str, list[tuple[str, frozenset[str], int]]]] = field(
+        default_factory=dict)
     single_words: frozenset[str] = frozenset()
     multi_words: frozenset[str] = frozenset()
+    # Every word that starts a synonym: a field none of them occurs in (as
+    # text) cannot match, and need not be split into words as written.
+    start_words: tuple[str, ...] = ()
 
     def add(self, phrase: list[str], term: int):
         if len(phrase) == 1:
             self.single.setdefault(phrase[0], set()).add(term)
         else:
-            self.multi.setdefault(phrase[0], []).append(
+            self.multi.setdefault(phrase[0], {}).setdefault(phrase[1], []).append(
                 (" ".join(phrase), frozenset(phrase[1:]), term))
 
     def freeze(self):
         self.single_words = frozenset(self.single)
         self.multi_words = frozenset(self.multi)
+        self.start_words = tuple(self.single_words | self.multi_words)
 
 
 _META = re.compile(r"[\\.^$*+?{}\[\]|()]")
@@ -123,31 +151,44 @@ class Vocabulary:
             text = texts.get(name)
             if not text:
                 continue
-            original = words(text)
-            # Lower-case every word in one C call (words hold no line breaks).
-            lowered = "\n".join(original).lower().split("\n")
+            original = lowered = None
             for case_sensitive, index in by_case.items():
-                tokens = original if case_sensitive else lowered
+                if case_sensitive:
+                    if original is None:
+                        plain = text.replace("\u2019", "'")  # as words() reads it
+                        for word in index.start_words:
+                            if word in plain:
+                                break
+                        else:
+                            continue
+                        original = words(text)
+                    tokens = original
+                else:
+                    if lowered is None:
+                        lowered = lowered_words(text, original)
+                    tokens = lowered
+                present = set(tokens)
                 # Set operations in C find the words that start a synonym;
                 # a single-word synonym matches on that alone.
-                for word in index.single_words.intersection(tokens):
+                for word in present & index.single_words:
                     matched.update(index.single[word])
-                starts = index.multi_words.intersection(tokens)
+                starts = present & index.multi_words
                 if not starts:
                     continue
-                present = set(tokens)
                 joined = None
                 for first in starts:
-                    for phrase, rest, term in index.multi[first]:
-                        # A phrase of several words is looked for only when
-                        # all its words occur: then as a substring of the words
-                        # joined by single spaces (padded, so whole words).
-                        if term in matched or not rest <= present:
-                            continue
-                        if joined is None:
-                            joined = f" {' '.join(tokens)} "
-                        if f" {phrase} " in joined:
-                            matched.add(term)
+                    by_second = index.multi[first]
+                    for second in present.intersection(by_second):
+                        for phrase, rest, term in by_second[second]:
+                            # A phrase of several words is looked for only when
+                            # all its words occur: then as a substring of the
+                            # words joined by single spaces (padded, so whole words).
+                            if term in matched or not rest <= present:
+                                continue
+                            if joined is None:
+                                joined = f" {' '.join(tokens)} "
+                            if f" {phrase} " in joined:
+                                matched.add(term)
         for rule in self._patterns:
             if rule.term in matched:
                 continue
@@ -159,7 +200,10 @@ class Vocabulary:
                     lowered_text = lowered_texts.get(name)
                     if lowered_text is None:
                         lowered_text = lowered_texts[name] = text.lower()
-                    if not any(_starts_a_word(lowered_text, n) for n in rule.needles):
+                    for needle in rule.needles:
+                        if needle in lowered_text and _starts_a_word(lowered_text, needle):
+                            break
+                    else:
                         continue
                 if rule.regex.search(text):
                     matched.add(rule.term)

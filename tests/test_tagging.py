@@ -134,3 +134,64 @@ def test_tag_command_rejects_a_bad_vocabulary(tmp_path, fresh_db):
     result = CliRunner().invoke(cli, ["tag", str(fresh_db), "--vocabulary", str(bad)])
     assert result.exit_code == 2
     assert "top-level 'groups' list" in result.output
+
+
+# Texts for the properties below: ASCII and not, with the characters whose
+# lower case is longer or differs in kind (İ, ẞ, final sigma, a combining dot),
+# curly and straight apostrophes, slashes, and the vocabulary's own words.
+_PIECES = ["stem", "cell", "cells", "mesenchymal", "Stem", "CELLS", "SHED", "shed", "EV", "EVs",
+           "Wharton", "jelly", "db", "beta", "İstanbul", "STRASSE", "straße", "ẞ", "Σς", "i\u0307",
+           "'", "\u2019", "/", "-", " ", " ", ". ", "(", ")", "s", "x1"]
+
+
+def _random_texts(count, seed):
+    import random
+    rnd = random.Random(seed)
+    for _ in range(count):
+        pieces = _PIECES if rnd.random() < 0.5 else [p for p in _PIECES if p.isascii()]
+        yield "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25)))
+
+
+def test_lowered_words_are_the_words_lower_cased():
+    """The loader splits ASCII text lower-cased (one pass, not two); any text
+    must give the words of the text as written, each lower-cased."""
+    from datasette_mscdm.tagging import lowered_words, words
+    for text in _random_texts(5000, seed=1):
+        assert lowered_words(text) == [w.lower() for w in words(text)], text
+
+
+def test_synonym_index_finds_what_a_plain_search_finds():
+    """The index (phrases by first and second word, case-sensitive synonyms
+    looked for only when one occurs in the text) tags exactly as a plain
+    search of each synonym's words, in order, among the field's words."""
+    from datasette_mscdm.tagging import words
+    rules = {  # term -> (synonyms, case sensitive)
+        "Stem cell": (["stem cell", "stem cells", "mesenchymal stem cells", "stem"], False),
+        "Cell": (["cell", "cells x1"], False),
+        "Wharton": (["Wharton's jelly", "Wharton’s"], True),
+        "Acronym": (["SHED", "EVs", "SHED cells", "db/db"], True),
+        "Foreign": (["straße", "İstanbul", "i\u0307stanbul"], False),
+    }
+    vocabulary = parse_vocabulary(json.dumps({"groups": [{"key": "g", "terms": [
+        {"name": name, "synonyms": synonyms, "case_sensitive": sensitive}
+        for name, (synonyms, sensitive) in rules.items()]}]}))
+
+    def plain(text):
+        found = []
+        for name, (synonyms, sensitive) in rules.items():
+            tokens = words(text) if sensitive else [w.lower() for w in words(text)]
+            for synonym in synonyms:
+                phrase = words(synonym) if sensitive else words(synonym.lower())
+                if any(tokens[i:i + len(phrase)] == phrase for i in range(len(tokens))):
+                    found.append(name)
+                    break
+        return {"g": found} if found else {}
+
+    assert plain("Wharton’s jelly") == {"g": ["Wharton"]}
+    hits = 0
+    for text in ["Wharton’s jelly", "wharton's jelly", "SHED cells", "İstanbul stem-cells",
+                 "db/db", *_random_texts(5000, seed=2)]:
+        expected = plain(text)
+        hits += bool(expected)
+        assert vocabulary.tag({"title": text}) == expected, text
+    assert hits > 1000  # the texts do hit synonyms

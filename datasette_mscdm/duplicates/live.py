@@ -74,17 +74,16 @@ def alike_titles(xs: tuple[str, ...], candidates: dict[int, tuple[str, ...]],
     shorter title's LCS with the whole longer one is at least its LCS with
     that title's beginning, so a prefix similarity of p or more needs a
     whole similarity of 2 p S / (S + L) or more (S, L: the two lengths)."""
-    owners, ys = [], []
-    for candidate, titles in candidates.items():
-        for y in titles:
-            owners.append(candidate)
-            ys.append(y)
+    # (Comprehensions: a load calls this for almost every record it reads.)
+    owners = [candidate for candidate, titles in candidates.items() for _ in titles]
+    ys = [y for titles in candidates.values() for y in titles]
     alike: set[int] = set()
     if not ys:
         return alike
     similarity = Indel.normalized_similarity
     prefix_cutoff = cutoff / TRUNCATION_FACTOR
-    shortest, longest = min(map(len, ys)), max(map(len, ys))
+    lengths = list(map(len, ys))
+    shortest, longest = min(lengths), max(lengths)
     for x in xs:
         length = len(x)
         # The lowest whole similarity any prefix match can have here (the
