@@ -50,6 +50,11 @@ from .textio import FileFacts, LoadError
 TERM_SOURCES = {"title", "abstract", "keywords", "publication_types", "databases", "mesh"}
 # Index new rows in the full-text table after this many inserts.
 FTS_BATCH = 2000
+# A new record's row (the statement built once: a load inserts per record).
+_INSERTED_COLUMNS = ["id", *RECORD_COLUMNS, "databases", "auto_tags", "missing_fields",
+                     "dedup_key", "extra", "created_at", "updated_at"]
+_INSERT_RECORD = (f"INSERT INTO records ({', '.join(_INSERTED_COLUMNS)})"
+                  f" VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))})")
 OCCURRENCE_BATCH = 1000
 # Files loaded within this many seconds share one commit (each keeps its own
 # savepoint, so each still loads whole or not at all).
@@ -390,27 +395,22 @@ class Loader:
     def _insert(self, prepared: Prepared, database: str | None) -> int:
         values = prepared.values
         stamp = self._stamp
-        tags = prepared.tags
         databases = json.dumps([database] if database else [], ensure_ascii=False)
         record_id = self._next_record_id
         self._next_record_id += 1
-        columns = ["id", *RECORD_COLUMNS, "databases", "auto_tags", "missing_fields",
-                   "dedup_key", "extra", "created_at", "updated_at"]
         row = [record_id] + [values[c] for c in RECORD_COLUMNS] + [
             databases,
-            json.dumps(tags, ensure_ascii=False),
+            prepared.tags_json,
             prepared.missing_json,
             prepared.key,
             prepared.extra_json,
             stamp,
             stamp,
         ]
-        self.conn.execute(
-            f"INSERT INTO records ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            row,
-        )
-        self._terms += term_rows(record_id, values["publication_types"], databases, tags,
-                                 values["mesh"])
+        self.conn.execute(_INSERT_RECORD, row)
+        self._terms += [(facet, term, record_id) for facet, term in prepared.terms]
+        if database:
+            self._terms.append(("database", database, record_id))
         if record_id - self._fts_indexed_upto >= FTS_BATCH:
             self._index_new_rows()
         return record_id

@@ -24,7 +24,7 @@ from .formats import Parsed
 from .records import LIST_FIELDS, Record, exact_duplicate_key
 from .schema import RECORD_COLUMNS
 from .tagging import Vocabulary
-from .terms import tag_texts
+from .terms import facet_terms, tag_texts
 from .textio import FileFacts, LoadError, inspect_file, open_text
 
 
@@ -33,7 +33,8 @@ class Prepared:
     """One parsed record, ready for the `records` table."""
     values: dict[str, object]  # column -> value (lists as JSON, booleans as 0/1)
     key: str | None  # normalised title|year|first author, for exact dedup
-    tags: dict[str, list[str]]  # automatic vocabulary tags
+    tags_json: str  # automatic vocabulary tags, {group: [terms]} as records.auto_tags holds them
+    terms: list[tuple[str, str]]  # facet terms but the database (terms.facet_terms)
     missing_json: str
     extra_json: str
     database: str | None  # the bibliographic database the record names
@@ -67,11 +68,13 @@ def prepare(parsed: Parsed, vocabulary: Vocabulary) -> Prepared:
     record = parsed.record.finish()
     values = record_values(record)
     warnings = ([parsed.warning] if parsed.warning else []) + record.warnings
+    tags = tags_for(vocabulary, values)
     return Prepared(
         dedup=dedup_keys(record),
         values=values,
         key=exact_duplicate_key(record),
-        tags=tags_for(vocabulary, values),
+        tags_json=json.dumps(tags, ensure_ascii=False),
+        terms=facet_terms(values["publication_types"], tags, values["mesh"]),
         missing_json=json.dumps(record.missing_fields()),
         extra_json=json.dumps(record.extra, ensure_ascii=False, default=str),
         database=record.database,

@@ -107,12 +107,21 @@ def mesh_major_topics(mesh_json: str | None) -> list[str]:
 def term_rows(record_id: int, types_json: str | None, databases_json: str | None,
               tags: dict[str, list[str]], mesh_json: str | None = None
               ) -> list[tuple[str, str, int]]:
-    rows = [("publication_type", publication_type_term(t), record_id)
-            for t in json.loads(types_json or "[]") if t.strip()]
+    rows = [(facet, term, record_id) for facet, term in facet_terms(types_json, tags, mesh_json)]
     rows += [("database", d, record_id) for d in json.loads(databases_json or "[]")]
-    rows += [("mesh_major", t, record_id) for t in mesh_major_topics(mesh_json)]
-    rows += [(group, term, record_id) for group, terms in tags.items() for term in terms]
     return rows
+
+
+def facet_terms(types_json: str | None, tags: dict[str, list[str]],
+                mesh_json: str | None = None) -> list[tuple[str, str]]:
+    """A record's (facet, term) pairs but its databases: what a file's record
+    brings whichever database it is counted under (the loader works them out
+    while reading ahead, and adds the database)."""
+    pairs = [("publication_type", publication_type_term(t))
+             for t in json.loads(types_json or "[]") if t.strip()]
+    pairs += [("mesh_major", t) for t in mesh_major_topics(mesh_json)]
+    pairs += [(group, term) for group, terms in tags.items() for term in terms]
+    return pairs
 
 
 def insert_terms(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, int]]) -> None:
