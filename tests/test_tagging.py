@@ -152,6 +152,17 @@ def _random_texts(count, seed):
         yield "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25)))
 
 
+def test_words_end_before_an_apostrophe_or_slash_that_no_letter_follows():
+    from datasette_mscdm.tagging import lowered_words, words
+    for text in ["patients' data", "and/ or", "x//y", "the mice\u2019 weight"]:
+        expected = {"patients' data": ["patients", "data"], "and/ or": ["and", "or"],
+                    "x//y": ["x", "y"], "the mice\u2019 weight": ["the", "mice", "weight"]}[text]
+        assert words(text) == expected
+        assert lowered_words(text) == expected
+    assert words("Wharton\u2019s db/db M1/M2") == ["Wharton's", "db/db", "M1/M2"]
+    assert "vesicle" in tags(title="MSC EVs' effect on STZ-induced diabetic mice")
+
+
 def test_lowered_words_are_the_words_lower_cased():
     """The loader splits ASCII text lower-cased (one pass, not two); any text
     must give the words of the text as written, each lower-cased."""
