@@ -82,10 +82,15 @@ class _Channel:
         while not self.pending:
             try:
                 self.pending.extend(self.reader.recv())
-            except EOFError:
+            except (EOFError, OSError) as error:
+                # EOFError: it ended between two messages; OSError ("got end
+                # of file during message"): it died while writing one.
                 self.child.join(5)
+                detail = f"exit code {self.child.exitcode}"
+                if isinstance(error, OSError):
+                    detail += f", after part of a message ({error})"
                 raise LoadError("the process reading ahead stopped unexpectedly",
-                                f"exit code {self.child.exitcode}") from None
+                                detail) from None
         return self.pending.popleft()
 
 

@@ -137,3 +137,28 @@ def test_read_ahead_in_a_spawned_process_as_on_macos_and_windows(tmp_path, monke
     assert results and all(r.status == "loaded" for r in results), results
     assert table(db, "select count(*) from occurrences") == [(sum(r.records for r in results),)]
     assert table(db, "select count(*) from record_terms where facet = 'database'")[0][0] > 0
+
+
+def _write_part_of_a_message(writer):
+    # A Connection message is a 4-byte big-endian length, then the bytes:
+    # announce 1,000 bytes, write 10, and die, as a process killed mid-write does.
+    os.write(writer.fileno(), (1000).to_bytes(4, "big") + b"x" * 10)
+    os._exit(9)
+
+
+def test_a_reading_process_that_dies_in_the_middle_of_a_message_is_reported_as_such():
+    """Killed while writing a message, the process leaves part of it in the
+    pipe: the loader says the reading process stopped (not a bare OSError)."""
+    import pytest
+    from datasette_mscdm.readahead import _Channel
+    from datasette_mscdm.textio import LoadError
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_write_part_of_a_message, args=(writer,))
+    child.start()
+    writer.close()
+    with pytest.raises(LoadError) as raised:
+        _Channel(reader, child).next()
+    assert raised.value.message == "the process reading ahead stopped unexpectedly"
+    assert "exit code 9" in raised.value.where and "part of a message" in raised.value.where
+    reader.close()
