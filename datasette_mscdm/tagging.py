@@ -9,8 +9,8 @@ Matching runs while loading, so it must be cheap: each field is split into
 words once, and synonyms are looked up by their first word in one index for
 the whole vocabulary (a regular expression per synonym cost ~1 ms a record).
 Only `patterns` use regular expressions. Splitting an abstract into words is
-most of the cost (~70 us), so it is done once: on the lower-cased text, and
-on the text as written only when a case-sensitive synonym occurs in it.
+most of the cost (~70 us), so ASCII text is split once, lower-cased, and
+again as written only when a case-sensitive synonym occurs in it.
 """
 
 from __future__ import annotations
@@ -151,13 +151,14 @@ class Vocabulary:
             text = texts.get(name)
             if not text:
                 continue
-            original = lowered = None
+            # Non-ASCII text is split as written either way (lowered_words).
+            original = None if text.isascii() else words(text)
+            lowered = None
             for case_sensitive, index in by_case.items():
                 if case_sensitive:
-                    if original is None:
-                        plain = text.replace("\u2019", "'")  # as words() reads it
+                    if original is None:  # ASCII: split only if a synonym may be there
                         for word in index.start_words:
-                            if word in plain:
+                            if word in text:
                                 break
                         else:
                             continue

@@ -8,7 +8,7 @@ import pytest
 from conftest import CORPUS
 from datasette_mscdm.dedup import (DISTINCT, DUPLICATE, MAYBE, DedupRecord, find_duplicates,
                                    prepare, score_pair)
-from datasette_mscdm.dedup.blocking import identifier_hashes, key_hash, live_keys
+from datasette_mscdm.dedup.blocking import identifier_count, key_hash, live_keys
 from datasette_mscdm.dedup.evaluate import load_benchmark
 from datasette_mscdm.dedup.record import BlockingFields, blocking_fields
 
@@ -324,9 +324,10 @@ def test_a_load_computes_the_blocking_fields_and_keys_the_engine_does():
             fields, features = blocking_fields(record), prepare(record)
             assert {n: getattr(fields, n) for n in names} == {n: getattr(features, n) for n in names}
             assert live_keys(fields) == live_keys(features)
-            assert identifier_hashes(fields) == identifier_hashes(features)
+            leading = set(live_keys(fields)[:identifier_count(fields)])
+            assert leading == set(live_keys(features)[:identifier_count(features)])
             # live_keys lists the DOI and PMID keys first (identifier_count).
-            assert identifier_hashes(fields) == (
+            assert leading == (
                 {key_hash(("doi", doi)) for doi in fields.dois}
                 | {key_hash(("pmid", pmid)) for pmid in fields.pmids})
             checked += 1

@@ -135,8 +135,3 @@ def identifier_count(f: BlockingFields) -> int:
     """How many of live_keys(f), from the first, are DOI and PMID keys:
     sharing one is a reason to score a pair whatever its titles."""
     return len(f.dois) + len(f.pmids)
-
-
-def identifier_hashes(f: BlockingFields) -> set[int]:
-    """The hashed DOI and PMID keys of a record."""
-    return set(live_keys(f)[:identifier_count(f)])
