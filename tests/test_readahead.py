@@ -162,3 +162,39 @@ def test_a_reading_process_that_dies_in_the_middle_of_a_message_is_reported_as_s
     assert raised.value.message == "the process reading ahead stopped unexpectedly"
     assert "exit code 9" in raised.value.where and "part of a message" in raised.value.where
     reader.close()
+
+
+def _pipe_sizes() -> list[int]:
+    """The capacities of the pipes this process holds open (Linux)."""
+    import fcntl
+    sizes = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}").startswith("pipe:"):
+                sizes.append(fcntl.fcntl(int(name), fcntl.F_GETPIPE_SZ))
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor)
+    return sizes
+
+
+def test_the_pipe_from_the_reading_process_holds_several_writes(tmp_path):
+    """With Linux's default 64 KB pipe the reading process blocks on every
+    write (a few hundred KB) until the loader reads it, so each pause of the
+    loader stalls it too: the pipe is widened where the system allows it."""
+    import pytest
+    from datasette_mscdm import readahead
+    if not hasattr(__import__("fcntl"), "F_GETPIPE_SZ") or not os.path.isdir("/proc/self/fd"):
+        pytest.skip("pipe sizes are Linux's")
+    before = _pipe_sizes()
+    inputs = readahead.read_ahead([GOOD], None, Loader(open_database(tmp_path / "r.db")).vocabulary,
+                                  set())
+    file = next(inputs)  # the child is running, the pipe open
+    assert file.facts().path == GOOD
+    widened = [size for size in _pipe_sizes() if size >= readahead.PIPE_BYTES]
+    assert len(widened) == len([s for s in before if s >= readahead.PIPE_BYTES]) + 1
+    inputs.close()
+    reader, writer = os.pipe()
+    assert readahead.widen_pipe(writer) is True
+    assert __import__("fcntl").fcntl(reader, __import__("fcntl").F_GETPIPE_SZ) >= 1 << 20
+    os.close(reader), os.close(writer)
+    assert readahead.widen_pipe(writer) is False  # closed: refused, and no error
