@@ -36,7 +36,7 @@ from sqlite_utils import Database
 
 from . import formats
 from . import readahead
-from .preparing import FileInput, Prepared, PreparedRecords, tags_for
+from .preparing import FileInput, Prepared, PreparedRecords, add_tags, tags_for
 from .duplicates import tables as dedup_tables
 from .duplicates import values as record_values
 from .duplicates.live import LoadMatcher
@@ -393,6 +393,7 @@ class Loader:
         self.matcher.stored(match, record_id, joined=match.duplicate is not None)
 
     def _insert(self, prepared: Prepared, database: str | None) -> int:
+        add_tags(prepared, self.vocabulary)  # if the read-ahead process left them
         values = prepared.values
         stamp = self._stamp
         databases = json.dumps([database] if database else [], ensure_ascii=False)

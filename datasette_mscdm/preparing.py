@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from . import formats
 from .dedup import from_record
@@ -33,8 +33,11 @@ class Prepared:
     """One parsed record, ready for the `records` table."""
     values: dict[str, object]  # column -> value (lists as JSON, booleans as 0/1)
     key: str | None  # normalised title|year|first author, for exact dedup
-    tags_json: str  # automatic vocabulary tags, {group: [terms]} as records.auto_tags holds them
-    terms: list[tuple[str, str]]  # facet terms but the database (terms.facet_terms)
+    # Automatic vocabulary tags, {group: [terms]} as records.auto_tags holds
+    # them, and the facet terms but the database (terms.facet_terms). None:
+    # not made yet (prepare(tag=False)); add_tags makes them.
+    tags_json: str | None
+    terms: list[tuple[str, str]] | None
     missing_json: str
     extra_json: str
     database: str | None  # the bibliographic database the record names
@@ -64,17 +67,19 @@ def tags_for(vocabulary: Vocabulary, values: dict[str, object]) -> dict[str, lis
                                     values["publication_types"]))
 
 
-def prepare(parsed: Parsed, vocabulary: Vocabulary) -> Prepared:
+def prepare(parsed: Parsed, vocabulary: Vocabulary, tag: bool = True) -> Prepared:
+    """A parsed record ready to store; without its tags and facet terms when
+    not `tag` (add_tags makes them later, from the same values)."""
     record = parsed.record.finish()
     values = record_values(record)
     warnings = ([parsed.warning] if parsed.warning else []) + record.warnings
-    tags = tags_for(vocabulary, values)
+    tags_json, terms = _tags_and_terms(vocabulary, values) if tag else (None, None)
     return Prepared(
         dedup=dedup_keys(record),
         values=values,
         key=exact_duplicate_key(record),
-        tags_json=json.dumps(tags, ensure_ascii=False),
-        terms=facet_terms(values["publication_types"], tags, values["mesh"]),
+        tags_json=tags_json,
+        terms=terms,
         missing_json=json.dumps(record.missing_fields()),
         extra_json=json.dumps(record.extra, ensure_ascii=False, default=str),
         database=record.database,
@@ -82,6 +87,21 @@ def prepare(parsed: Parsed, vocabulary: Vocabulary) -> Prepared:
         line=parsed.line,
         warning="; ".join(warnings) or None,
     )
+
+
+def _tags_and_terms(vocabulary: Vocabulary, values: dict) -> tuple[str, list[tuple[str, str]]]:
+    tags = tags_for(vocabulary, values)
+    return (json.dumps(tags, ensure_ascii=False),
+            facet_terms(values["publication_types"], tags, values["mesh"]))
+
+
+def add_tags(prepared: Prepared, vocabulary: Vocabulary) -> None:
+    """Make the tags and facet terms of a record prepared without them (the
+    read-ahead process leaves them to the loader while the loader waits for
+    it: readahead.py). They depend on its values alone, so they are the same
+    whichever process makes them."""
+    if prepared.tags_json is None:
+        prepared.tags_json, prepared.terms = _tags_and_terms(vocabulary, prepared.values)
 
 
 def dedup_keys(record: Record) -> tuple[tuple[int, ...], int, tuple[str, ...]]:
@@ -97,17 +117,19 @@ class PreparedRecords:
     LoadError (with where it broke) for a file that cannot be parsed;
     `bytes_read` says how far into the file the reading is, for progress."""
 
-    def __init__(self, facts: FileFacts, module, vocabulary: Vocabulary):
+    def __init__(self, facts: FileFacts, module, vocabulary: Vocabulary,
+                 tag: Callable[[], bool] = lambda: True):
         self.facts = facts
         self.module = module
         self.vocabulary = vocabulary
+        self.tag = tag  # asked before each record: tag it here? (else add_tags, later)
         self.bytes_read = 0
 
     def __iter__(self) -> Iterator[Prepared]:
         if hasattr(self.module, "parse_file"):  # a workbook: not a text stream
             for position, parsed in _parse(self.module.parse_file, self.facts):
                 try:
-                    yield prepare(parsed, self.vocabulary)
+                    yield prepare(parsed, self.vocabulary, self.tag())
                 except Exception as error:
                     raise _record_error(error, position) from error
             self.bytes_read = self.facts.bytes
@@ -118,7 +140,7 @@ class PreparedRecords:
         with stream:
             for position, parsed in _parse(self.module.parse, stream):
                 try:
-                    prepared = prepare(parsed, self.vocabulary)
+                    prepared = prepare(parsed, self.vocabulary, self.tag())
                 except Exception as error:
                     raise _record_error(error, position) from error
                 self.bytes_read = counter.count

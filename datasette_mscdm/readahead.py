@@ -11,6 +11,9 @@ it does not parse files the loader will skip. If this process dies, the
 child's next write fails (broken pipe) and it exits; if the child dies, this
 process sees the pipe close and fails the file it was reading.
 
+The child tags records only while the loader keeps it waiting; while the
+loader waits for the child, it tags them itself (see _Outbox).
+
 Messages, in file order (sent in lists, to keep pipe writes few):
     ("file", facts | None, error | None, format name | None)
         facts None: the file could not be inspected (error says why);
@@ -22,6 +25,7 @@ An error is ("load", message, where) or ("read", message).
 
 from __future__ import annotations
 
+import array
 import collections
 import dataclasses
 import multiprocessing
@@ -37,11 +41,13 @@ from .textio import FileFacts, LoadError, inspect_file
 # Loads of at least this many bytes read ahead (forking costs a few
 # milliseconds; this much input takes a second or more to load).
 MIN_BYTES = 1 << 20
-# Prepared records per "batch" message, and records (or messages) per pipe write.
-BATCH = 200
-MESSAGES_PER_WRITE = 64
+# Prepared records per "batch" message, and records (or messages) per pipe
+# write. Small enough that the pipe holds several writes: whether it is empty
+# when this process writes says whether the loader is waiting (_Outbox).
+BATCH = 50
+MESSAGES_PER_WRITE = 50
 # The pipe's capacity (Linux; elsewhere the system's default). A write of
-# MESSAGES_PER_WRITE records is a few hundred KB: with Linux's default 64 KB
+# 50 records with abstracts is about 250 KB: with Linux's default 64 KB
 # pipe the child blocks on every write until the loader has read it, so each
 # pause of the loader (indexing a batch of rows, writing buffered ones) also
 # stalls the child. A 1 MB pipe holds a few writes, and the two halves of a
@@ -90,6 +96,19 @@ def widen_pipe(fd: int, size: int = PIPE_BYTES) -> bool:
     except (ImportError, AttributeError, OSError):
         return False
     return True
+
+
+def pipe_unread(fd: int) -> int | None:
+    """Bytes written to the pipe and not read yet (FIONREAD); None where the
+    system does not say."""
+    try:
+        import fcntl
+        import termios
+        unread = array.array("i", [0])
+        fcntl.ioctl(fd, termios.FIONREAD, unread, True)
+    except (ImportError, AttributeError, OSError):
+        return None
+    return unread[0]
 
 
 class _Channel:
@@ -202,12 +221,22 @@ def _raise(error: tuple):
 
 
 class _Outbox:
-    """Messages to the loader, written a list at a time."""
+    """Messages to the loader, written a list at a time.
+
+    It also says whether the loader is waiting for them: when a write finds
+    the pipe empty, the loader has taken every message sent so far, so this
+    process is the slower half of the load. Its records are then sent
+    without their tags, which the loader makes (preparing.add_tags) from the
+    same values, so the result is the same. Once the loader falls behind
+    (the pipe still holds a message), this process tags again. The split
+    follows the load: a file with many duplicates keeps the loader busier
+    (and a merged copy needs no tags at all)."""
 
     def __init__(self, writer):
         self.writer = writer
         self.messages: list[tuple] = []
         self.weight = 0
+        self.loader_waiting = False
 
     def put(self, message: tuple, weight: int = 1):
         self.messages.append(message)
@@ -217,6 +246,7 @@ class _Outbox:
 
     def flush(self):
         if self.messages:
+            self.loader_waiting = pipe_unread(self.writer.fileno()) == 0
             self.writer.send(self.messages)
             self.messages, self.weight = [], 0
 
@@ -258,7 +288,7 @@ def _prepare_file(outbox: _Outbox, path: Path, format_module, vocabulary: Vocabu
     except (OSError, UnicodeError) as error:
         return outbox.put(("file", header, ("read", str(error)), None))
     outbox.put(("file", header, None, module.NAME))
-    records = PreparedRecords(facts, module, vocabulary)
+    records = PreparedRecords(facts, module, vocabulary, tag=lambda: not outbox.loader_waiting)
     batch: list[Prepared] = []
     try:
         for prepared in records:

@@ -198,3 +198,40 @@ def test_the_pipe_from_the_reading_process_holds_several_writes(tmp_path):
     assert __import__("fcntl").fcntl(reader, __import__("fcntl").F_GETPIPE_SZ) >= 1 << 20
     os.close(reader), os.close(writer)
     assert readahead.widen_pipe(writer) is False  # closed: refused, and no error
+
+
+def test_tags_left_to_the_loader_are_the_tags_a_serial_load_makes(tmp_path, monkeypatch):
+    """The reading process leaves records' tags to the loader while the
+    loader waits for it (the pipe is empty when it writes): whichever process
+    tags them, records, tags and facet terms are the serial load's."""
+    from datasette_mscdm import readahead
+    inputs = tmp_path / "inputs"
+    shutil.copytree(CORPUS / "exports" / "ris", inputs / "ris")
+    synthetic.write_ris(inputs / "synthetic.ris", synthetic.make_records(600, seed=5))
+    queries = ["select id, title, auto_tags, databases from records order by id",
+               "select * from record_terms order by facet, term, record_id"]
+    answers = {}
+    for mode, unread in (("serial", None), ("loader tags", 0), ("reader tags", 1)):
+        if unread is not None:
+            monkeypatch.setattr(readahead, "pipe_unread", lambda fd, unread=unread: unread)
+        db = tmp_path / f"{mode}.db"
+        result = CliRunner().invoke(cli, ["load", str(db), str(inputs),
+                                          "--serial" if unread is None else "--read-ahead"])
+        assert result.exit_code == 0, result.output
+        answers[mode] = [table(db, sql) for sql in queries]
+    tagged = [row for row in answers["serial"][0] if row[2] not in (None, "{}")]
+    assert len(tagged) > 300 and answers["serial"][1]
+    assert answers["loader tags"] == answers["serial"]
+    assert answers["reader tags"] == answers["serial"]
+
+
+def test_pipe_unread_counts_the_bytes_waiting_in_a_pipe():
+    from datasette_mscdm.readahead import pipe_unread
+    reader, writer = os.pipe()
+    assert pipe_unread(writer) == 0
+    os.write(writer, b"x" * 1000)
+    assert pipe_unread(writer) == 1000 and pipe_unread(reader) == 1000
+    os.read(reader, 400)
+    assert pipe_unread(writer) == 600
+    os.close(reader), os.close(writer)
+    assert pipe_unread(writer) is None
