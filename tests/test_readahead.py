@@ -187,8 +187,9 @@ def test_the_pipe_from_the_reading_process_holds_several_writes(tmp_path):
     if not hasattr(__import__("fcntl"), "F_GETPIPE_SZ") or not os.path.isdir("/proc/self/fd"):
         pytest.skip("pipe sizes are Linux's")
     before = _pipe_sizes()
-    inputs = readahead.read_ahead([GOOD], None, Loader(open_database(tmp_path / "r.db")).vocabulary,
-                                  set())
+    database = open_database(tmp_path / "r.db")
+    inputs = readahead.read_ahead([GOOD], None, Loader(database).vocabulary, set())
+    database.conn.close()
     file = next(inputs)  # the child is running, the pipe open
     assert file.facts().path == GOOD
     widened = [size for size in _pipe_sizes() if size >= readahead.PIPE_BYTES]
