@@ -99,8 +99,13 @@ def widen_pipe(fd: int, size: int = PIPE_BYTES) -> bool:
 
 
 def pipe_unread(fd: int) -> int | None:
-    """Bytes written to the pipe and not read yet (FIONREAD); None where the
-    system does not say."""
+    """Bytes written to the pipe and not read yet (FIONREAD), asked of
+    either end; None where the system does not say. Only Linux answers for
+    the write end (both ends share one buffer); macOS and the BSDs answer 0
+    there whatever the pipe holds, which would read as a loader always
+    waiting, so elsewhere the reading process simply tags every record."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         import fcntl
         import termios
@@ -230,7 +235,8 @@ class _Outbox:
     same values, so the result is the same. Once the loader falls behind
     (the pipe still holds a message), this process tags again. The split
     follows the load: a file with many duplicates keeps the loader busier
-    (and a merged copy needs no tags at all)."""
+    (and a merged copy needs no tags at all). Where the pipe cannot say what
+    it holds (pipe_unread: all but Linux), this process tags every record."""
 
     def __init__(self, writer):
         self.writer = writer
