@@ -57,8 +57,6 @@ def lowered_words(text: str, original: list[str] | None = None) -> list[str]:
     return "\n".join(original).lower().split("\n") if original else []
 
 
-
-
 class VocabularyError(ValueError):
     pass
 
